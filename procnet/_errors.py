@@ -1,0 +1,68 @@
+"""The exceptions procnet raises on purpose.
+
+Every one derives from :class:`ProcNetError`, so ``except procnet.ProcNetError`` catches
+everything procnet means to raise and nothing it does not.
+"""
+
+from __future__ import annotations
+
+from typing import Optional, Union
+
+
+class ProcNetError(Exception):
+    """Base class of every exception procnet raises on purpose."""
+
+
+class ParseError(ProcNetError, ValueError):
+    """A line of a kernel table (or a netlink reply) that procnet cannot read.
+
+    Carries where it came from and why, and prints as::
+
+        /proc/net/tcp:17: expected 8 hex digits in local address, got 'ZZ' | <the line>
+
+    ``lineno`` is 1-based and counts physical lines of the file, header included.
+    ``line`` is the offending text (``str``; undecodable bytes are kept as surrogate
+    escapes, so ``os.fsencode(line)`` gives the bytes back).
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        path: Optional[str] = None,
+        lineno: Optional[int] = None,
+        line: Optional[Union[str, bytes]] = None,
+    ) -> None:
+        if isinstance(line, bytes):
+            line = line.decode("utf-8", "surrogateescape")
+        self.reason = reason
+        self.path = path
+        self.lineno = lineno
+        self.line = line
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = self.path if self.path is not None else "<text>"
+        if self.lineno is not None:
+            where = "%s:%d" % (where, self.lineno)
+        text = "%s: %s" % (where, self.reason)
+        if self.line is not None:
+            shown = self.line if len(self.line) <= 300 else self.line[:300] + "..."
+            text += " | " + ascii(shown)[1:-1]
+        return text
+
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        return (
+            _rebuild_parse_error,
+            (self.reason, self.path, self.lineno, self.line),
+        )
+
+
+def _rebuild_parse_error(
+    reason: str, path: Optional[str], lineno: Optional[int], line: Optional[str]
+) -> ParseError:
+    return ParseError(reason, path=path, lineno=lineno, line=line)
+
+
+class ProcRootError(ProcNetError, OSError):
+    """The proc root cannot be used: it does not exist or holds no ``net/`` tables."""

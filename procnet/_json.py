@@ -1,0 +1,52 @@
+"""Records as JSON-ready dicts: the stable keys of ``--json`` and of fixtures' expected results.
+
+Every dataclass field becomes a key of the same name. Addresses are strings, enums their
+names (``"LISTEN"``, ``"AF_INET6"``, ``"SOCK_STREAM"``), ``None`` is ``null``. Text that
+is not valid UTF-8 (a socket path, a process name) is written with its bad bytes as
+``\\xNN`` escapes, and the exact bytes are added as hex under ``<key>_hex``, so the JSON
+is always valid and nothing is lost.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import ipaddress
+import os
+from typing import Any, Dict
+
+
+def _text(value: str) -> Any:
+    try:
+        value.encode("utf-8")
+        return value
+    except UnicodeEncodeError:
+        return os.fsencode(value).decode("utf-8", "backslashreplace")
+
+
+def to_jsonable(value: Any) -> Any:
+    """A record (or anything inside one) as plain JSON types."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        out: Dict[str, Any] = {}
+        for f in dataclasses.fields(value):
+            item = getattr(value, f.name)
+            out[f.name] = to_jsonable(item)
+            if isinstance(item, str) and out[f.name] is not item:
+                out[f.name + "_hex"] = os.fsencode(item).hex()
+        for name in ("proto", "family"):
+            if name not in out and hasattr(value, name):
+                out[name] = to_jsonable(getattr(value, name))
+        return out
+    if isinstance(value, enum.Enum):
+        return value.name
+    if isinstance(value, bool) or value is None or isinstance(value, (int, float)):
+        return value
+    if isinstance(value, str):
+        return _text(value)
+    if isinstance(value, (ipaddress.IPv4Address, ipaddress.IPv6Address)):
+        return str(value)
+    if isinstance(value, (tuple, list)):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    raise TypeError("cannot turn %s into JSON" % type(value).__name__)

@@ -1,0 +1,237 @@
+"""Owners: the socket inode -> (pid, fd, mode, process) index, from descriptor links.
+
+The scan lists ``<root>/<pid>/fd``, reads each link, and keeps the ``socket:[N]`` ones
+whose inode the caller asked about. It never opens a descriptor's target. A process that
+exits during the scan, a descriptor that closes, a directory it may not read are normal:
+they end up in the :class:`ScanReport`, so that "nobody holds this socket" can be told
+from "whoever holds it could not be seen".
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import AbstractSet, Dict, Iterable, List, Optional, Tuple
+
+from ._errors import ParseError
+from ._parse.process import (
+    PF_KTHREAD,
+    fdinfo_flags,
+    mode_from_flags,
+    mode_from_link_mode,
+    parse_cmdline,
+    parse_comm,
+    socket_inode,
+    stat_flags,
+    status_uids,
+)
+from ._proc import Denied, Gone, ProcessDir, ProcFS
+from ._records import Owner, Process
+
+
+@dataclasses.dataclass(frozen=True)
+class ScanReport:
+    """What the descriptor scan could and could not see.
+
+    ``denied``: pids whose descriptors procnet may not read (another user's process,
+    hidepid=1, a capture's record). ``vanished``: pids that exited during the scan (they
+    hold nothing any more). ``hidden``: the proc mount hides other users' processes
+    entirely (hidepid=2), so some processes were not even listed. ``complete`` is True
+    when every process that can hold a socket was inspected.
+    """
+
+    scanned: int
+    denied: Tuple[int, ...] = ()
+    vanished: Tuple[int, ...] = ()
+    hidden: bool = False
+
+    @property
+    def complete(self) -> bool:
+        return not self.denied and not self.hidden
+
+
+@dataclasses.dataclass
+class OwnerIndex:
+    """inode -> owners, plus the report of the scan that built it."""
+
+    owners: Dict[int, List[Owner]]
+    report: ScanReport
+
+    def get(self, inode: int) -> Tuple[Owner, ...]:
+        found = self.owners.get(inode)
+        return tuple(found) if found else ()
+
+
+def _user_name(uid: int) -> Optional[str]:
+    try:
+        import pwd
+    except ImportError:  # pragma: no cover - not on Linux
+        return None
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return None
+
+
+def read_process(proc: ProcessDir, comm: Optional[str] = None, *, details: bool = False) -> Process:
+    """What procnet reports about a process: ``comm`` always, cmdline and uid when ``details``."""
+    if comm is None:
+        comm = parse_comm(proc.read("comm"))
+    if not details:
+        return Process(proc.pid, comm)
+    cmdline: Optional[Tuple[str, ...]]
+    uid: Optional[int]
+    try:
+        cmdline = parse_cmdline(proc.read("cmdline"))
+    except (Gone, Denied):
+        cmdline = None
+    try:
+        uid = status_uids(proc.read("status"))[0]
+    except (Gone, Denied, ParseError):
+        uid = None
+    return Process(proc.pid, comm, cmdline, uid, _user_name(uid) if uid is not None else None)
+
+
+def _fd_mode(proc: ProcessDir, name: str, fdinfo_dir: str) -> Optional[str]:
+    """lsof's r/w/u: from the live link's own mode bits, else from fdinfo's flags."""
+    st_mode = proc.fd_link_mode(name)
+    if st_mode is None:
+        return None
+    mode = mode_from_link_mode(st_mode)
+    if mode is not None:
+        return mode
+    try:
+        return mode_from_flags(fdinfo_flags(proc.read(fdinfo_dir + name), path=proc.path + "/" + fdinfo_dir + name))
+    except (Gone, ParseError):
+        return None
+
+
+def _is_kernel_thread(proc: ProcessDir) -> bool:
+    try:
+        return bool(stat_flags(proc.read("stat")) & PF_KTHREAD)
+    except (Gone, Denied, ParseError):
+        return False
+
+
+def _socket_fds(
+    proc: ProcessDir, wanted: Optional[AbstractSet[int]], fdinfo_dir: str
+) -> Tuple[List[str], List[Tuple[int, int, str]]]:
+    """The descriptor names of a table, and (fd, inode, mode) of its sockets."""
+    found = []
+    names = proc.fds()
+    for name in names:
+        target = proc.fd_target(name)
+        if target is None or not target.startswith("socket:["):
+            continue
+        inode = socket_inode(target)
+        if inode is None or (wanted is not None and inode not in wanted):
+            continue
+        mode = _fd_mode(proc, name, fdinfo_dir)
+        if mode is None:  # closed between readlink and lstat
+            continue
+        found.append((int(name), inode, mode))
+    return names, found
+
+
+def scan(
+    fs: ProcFS,
+    *,
+    inodes: Optional[AbstractSet[int]] = None,
+    pids: Optional[Iterable[int]] = None,
+    threads: bool = True,
+    details: bool = False,
+) -> OwnerIndex:
+    """Build the inode -> owners index.
+
+    ``inodes`` limits the index to those sockets (others are skipped after readlink).
+    ``pids`` limits the scan to those processes. ``threads`` also reads the descriptor
+    tables of threads that do not share their process's (``task/<tid>/fd``).
+    ``details`` reads each owning process's cmdline and uid too.
+    """
+    index: Dict[int, List[Owner]] = {}
+    denied: List[int] = list(fs.recorded_denied())
+    vanished: List[int] = []
+    scanned = 0
+    for pid in fs.pids() if pids is None else sorted(set(pids)):
+        try:
+            proc = fs.process(pid)
+        except Gone:
+            vanished.append(pid)
+            continue
+        except Denied:
+            denied.append(pid)
+            continue
+        with proc:
+            try:
+                names, found = _socket_fds(proc, inodes, "fdinfo/")
+                owned: List[Tuple[int, int, str, Optional[int]]] = [
+                    (fd, inode, mode, None) for fd, inode, mode in found
+                ]
+                if threads:
+                    owned.extend(_thread_sockets(proc, names, found, inodes))
+            except Gone:
+                vanished.append(pid)
+                continue
+            except Denied:
+                if not _is_kernel_thread(proc):
+                    denied.append(pid)
+                continue
+            scanned += 1
+            if not owned:
+                continue
+            try:
+                process = read_process(proc, details=details)
+            except Gone:
+                vanished.append(pid)
+                continue
+            except Denied:
+                process = Process(pid, "?")
+            for fd, inode, mode, tid in owned:
+                index.setdefault(inode, []).append(Owner(pid, fd, mode, process.comm, tid, process))
+    report = ScanReport(scanned, tuple(sorted(set(denied))), tuple(vanished), fs.hides_processes())
+    return OwnerIndex(index, report)
+
+
+def _thread_sockets(
+    proc: ProcessDir,
+    leader_names: List[str],
+    leader: List[Tuple[int, int, str]],
+    wanted: Optional[AbstractSet[int]],
+) -> List[Tuple[int, int, str, Optional[int]]]:
+    """Sockets of threads whose descriptor table is not their process's.
+
+    A thread made with clone() without CLONE_FILES, or that called unshare(CLONE_FILES),
+    has a table of its own. Threads that share the table list the same descriptor
+    numbers, so only a thread whose fd listing differs from the leader's is read.
+    """
+    try:
+        tids = [int(t) for t in proc.listdir("task") if t.isdigit()]
+    except (Gone, Denied):
+        return []
+    if len(tids) <= 1:
+        return []
+    leader_fds = set(leader_names)
+    leader_pairs = {(fd, inode) for fd, inode, _ in leader}
+    extra: List[Tuple[int, int, str, Optional[int]]] = []
+    for tid in tids:
+        if tid == proc.pid:
+            continue
+        try:
+            with proc.task(tid) as task:
+                if set(task.fds()) == leader_fds:
+                    continue
+                for fd, inode, mode in _socket_fds(task, wanted, "fdinfo/")[1]:
+                    if (fd, inode) not in leader_pairs:
+                        extra.append((fd, inode, mode, tid))
+        except (Gone, Denied):
+            continue
+    return extra
+
+
+def merge_owners(index: OwnerIndex, inode: int) -> Tuple[Tuple[Owner, ...], bool]:
+    """The owners of one socket and whether that list is known to be whole."""
+    if inode == 0:
+        return (), True
+    return index.get(inode), index.report.complete
+
+
+__all__ = ["OwnerIndex", "ScanReport", "merge_owners", "read_process", "scan"]

@@ -1,0 +1,387 @@
+"""Parsers and formatter for the inet tables: tcp, tcp6, udp, udp6, udplite, udplite6, raw, raw6.
+
+The kernel source is the specification; each pattern below names the printf it reads.
+Rows are matched whole by one regular expression per table family, so a malformed line
+is caught where it is, and fields are decoded only for the rows a caller keeps.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import socket
+import sys
+from typing import (
+    Callable,
+    Collection,
+    Dict,
+    Iterable,
+    Iterator,
+    List,
+    Match,
+    Optional,
+    Pattern,
+    Tuple,
+)
+
+from .._records import Endpoint, InetSocket, TcpState, Timer
+from ._common import ErrorHandler, Text, as_text, report, split_lines
+
+#: Every inet table procnet reads, with its protocol name and address family.
+INET_TABLES: Dict[str, Tuple[str, socket.AddressFamily]] = {
+    "tcp": ("tcp", socket.AF_INET),
+    "tcp6": ("tcp", socket.AF_INET6),
+    "udp": ("udp", socket.AF_INET),
+    "udp6": ("udp", socket.AF_INET6),
+    "udplite": ("udplite", socket.AF_INET),
+    "udplite6": ("udplite", socket.AF_INET6),
+    "raw": ("raw", socket.AF_INET),
+    "raw6": ("raw", socket.AF_INET6),
+}
+
+_HEX = "[0-9A-Fa-f]"
+#: A decimal field: ASCII digits only (``\d`` would take any script's digits), and at
+#: most 20 of them (a u64): Python 3.11+ refuses int() of more than 4300 digits.
+_DEC = "[0-9]{1,20}"
+
+
+def _row_pattern(addr_digits: int, tcp: bool) -> Pattern[str]:
+    addr = "(%s{%d}):(%s{4})" % (_HEX, addr_digits, _HEX)
+    # net/ipv4/tcp_ipv4.c get_tcp4_sock / get_timewait4_sock / get_openreq4,
+    # net/ipv4/udp.c udp4_format_sock, net/ipv4/raw.c raw_sock_seq_show,
+    # net/ipv6/datagram.c __ip6_dgram_sock_seq_show (and the tcp6 twins):
+    #   "%4d: %08X:%04X %08X:%04X %02X %08X:%08X %02X:%08lX %08X %5u %8d %lu %d %pK"
+    head = (
+        r" *(%s): " % _DEC  # sl: %4d or %5d, grows past 9999
+        + addr  # local address : port
+        + " "
+        + addr  # remote address : port
+        + " (%s{2}) " % _HEX  # st %02X
+        + "(%s{1,16}):(%s{1,16}) " % (_HEX, _HEX)  # tx_queue:rx_queue %08X:%08X
+        + "(%s{1,8}):(%s{1,16}) " % (_HEX, _HEX)  # tr:tm->when %02X:%08lX
+        + "(%s{1,16}) +" % _HEX  # retrnsmt %08X
+        + r"(%s) +" % _DEC  # uid %5u
+        + r"(-?%s) +" % _DEC  # timeout (icsk_probes_out) %8d
+        + r"(%s) " % _DEC  # inode %lu
+        + r"(-?%s) " % _DEC  # refcount %d
+        + r"(\S+)"  # %pK
+    )
+    if tcp:
+        # full sockets only: " %lu %lu %u %u %d" rto ato quick|pingpong cwnd ssthresh;
+        # a future kernel may append columns after them.
+        tail = r"(?: ({0}) ({0}) ({0}) ({0}) (-?{0})(?: [^\n]*)?)?".format(_DEC)
+    else:
+        # " %u" drops (absent before 2.6.28); later columns ignored
+        tail = r"(?: (-?{0})(?: [^\n]*)?)?".format(_DEC)
+    return re.compile(head + tail + " *$")
+
+
+_PATTERNS = {
+    (True, 8): _row_pattern(8, True),
+    (True, 32): _row_pattern(32, True),
+    (False, 8): _row_pattern(8, False),
+    (False, 32): _row_pattern(32, False),
+}
+
+# Group indexes in a match's groups() tuple.
+_SL, _LA, _LP, _RA, _RP, _ST, _TX, _RX, _TR, _WHEN, _RETR, _UID, _PROBES, _INODE, _REF, _PTR = range(16)
+
+_HEADERS = {
+    "tcp": "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode",
+    "tcp6": "  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode",
+    "udp": "   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops",
+    "raw": "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops",
+    "dgram6": "  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops",
+}
+
+#: seq_setwidth() widths: tcp4 pads every line to TMPSZ - 1, udp4 to 127; others do not pad.
+_PAD = {"tcp": 149, "udp": 127, "udplite": 127}
+
+
+def _header_key(table: str) -> str:
+    proto, family = INET_TABLES[table]
+    if family == socket.AF_INET6:
+        return "tcp6" if proto == "tcp" else "dgram6"
+    return {"tcp": "tcp", "udp": "udp", "udplite": "udp", "raw": "raw"}[proto]
+
+
+def _check_table(table: str) -> Tuple[str, socket.AddressFamily]:
+    try:
+        return INET_TABLES[table]
+    except KeyError:
+        raise ValueError(
+            "unknown inet table %r; expected one of %s" % (table, ", ".join(INET_TABLES))
+        ) from None
+
+
+def _ip_decoder(
+    family: socket.AddressFamily, byteorder: str
+) -> Callable[[str], ipaddress.IPv4Address | ipaddress.IPv6Address]:
+    """Address text -> address.
+
+    The kernel prints the address as 32-bit words in the writing CPU's native order
+    (``%08X`` of a ``__be32`` read as a native u32), so on a little-endian host each
+    8-digit group is the word's bytes reversed, and on a big-endian one it is not.
+    """
+    swap = byteorder == "little"
+    if family == socket.AF_INET:
+
+        def decode4(text: str) -> ipaddress.IPv4Address:
+            raw = bytes.fromhex(text)
+            return ipaddress.IPv4Address(raw[::-1] if swap else raw)
+
+        return decode4
+
+    def decode6(text: str) -> ipaddress.IPv6Address:
+        raw = bytes.fromhex(text)
+        if swap:
+            raw = raw[3::-1] + raw[7:3:-1] + raw[11:7:-1] + raw[15:11:-1]
+        return ipaddress.IPv6Address(raw)
+
+    return decode6
+
+
+def parse_inet(
+    data: Text,
+    table: str,
+    *,
+    byteorder: str = sys.byteorder,
+    path: Optional[str] = None,
+    states: Optional[Collection[int]] = None,
+    on_error: Optional[ErrorHandler] = None,
+) -> Iterator[InetSocket]:
+    """Records of one inet table (``table`` is its name: ``"tcp"``, ``"udp6"``, ``"raw"``...).
+
+    ``data`` is the whole file, ``str`` or ``bytes``. ``byteorder`` is the byte order of
+    the machine that wrote it (``"little"`` or ``"big"``; default this one's). ``path``
+    names the file in errors. ``states``, when given, keeps only rows in those states and
+    decodes no other row beyond checking its shape. A bad line raises
+    :class:`~procnet.ParseError`; with ``on_error`` it is handed to that callable and
+    skipped instead. A socket listed twice (the kernel does not read its tables
+    atomically) is yielded once; rows without an inode (TIME_WAIT, request sockets) are
+    never merged.
+
+    >>> text = ("  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt"
+    ...         "   uid  timeout inode\\n"
+    ...         "   0: 0100007F:0016 00000000:0000 0A 00000000:00000000 00:00000000 00000000"
+    ...         "     0        0 1234 1 0000000000000000 100 0 0 10 0\\n")
+    >>> [str(s.local) for s in parse_inet(text, "tcp", byteorder="little")]
+    ['127.0.0.1:22']
+    """
+    proto, family = _check_table(table)
+    if byteorder not in ("little", "big"):
+        raise ValueError("byteorder is 'little' or 'big', not %r" % (byteorder,))
+    return _parse_inet(as_text(data), table, proto, family, byteorder, path or table, states, on_error)
+
+
+def _parse_inet(
+    text: str,
+    table: str,
+    proto: str,
+    family: socket.AddressFamily,
+    byteorder: str,
+    path: str,
+    states: Optional[Collection[int]],
+    on_error: Optional[ErrorHandler],
+) -> Iterator[InetSocket]:
+    lines = split_lines(text)
+    if not lines:
+        report(on_error, "empty table: no header line", path, 1, "")
+        return
+    header = lines[0].split()
+    is_tcp = proto == "tcp"
+    # The header tells the file kinds apart: IPv4 tables say "rem_address", IPv6 ones
+    # "remote_address"; udp, udplite and raw end in "ref pointer drops", tcp does not.
+    # Without this check a tcp table read as udp parses, with rto taken for drops.
+    remote = "rem_address" if family == socket.AF_INET else "remote_address"
+    if header[:3] != ["sl", "local_address", remote] or ("drops" in header) == is_tcp:
+        report(on_error, "not a %s table: unexpected header" % table, path, 1, lines[0])
+        return
+    match = _PATTERNS[(is_tcp, 8 if family == socket.AF_INET else 32)].match
+    decode_ip = _ip_decoder(family, byteorder)
+    endpoints: Dict[str, Endpoint] = {}
+
+    def endpoint(addr: str, port: str) -> Endpoint:
+        key = addr + port
+        ep = endpoints.get(key)
+        if ep is None:
+            ep = endpoints[key] = Endpoint(decode_ip(addr), int(port, 16))
+        return ep
+
+    wanted = None if states is None else frozenset(int(s) for s in states)
+    seen_inodes = set()
+    for lineno in range(1, len(lines)):
+        line = lines[lineno]
+        m: Optional[Match[str]] = match(line)
+        if m is None:
+            report(on_error, _diagnose(line, is_tcp, family), path, lineno + 1, line)
+            continue
+        g = m.groups()
+        state = int(g[_ST], 16)
+        if wanted is not None and state not in wanted:
+            continue
+        inode = int(g[_INODE])
+        if inode:
+            if inode in seen_inodes:
+                continue
+            seen_inodes.add(inode)
+        timer = int(g[_TR], 16)
+        uid: Optional[int] = int(g[_UID])
+        rto = ato = quick = cwnd = ssthresh = fastopen = drops = None
+        pingpong: Optional[bool] = None
+        if is_tcp:
+            if g[16] is not None:
+                rto = int(g[16])
+                ato = int(g[17])
+                flags = int(g[18])
+                quick = flags >> 1
+                pingpong = bool(flags & 1)
+                cwnd = int(g[19])
+                if state == TcpState.LISTEN:
+                    fastopen = int(g[20])
+                else:
+                    ssthresh = int(g[20])
+            elif timer == Timer.TIME_WAIT:
+                # get_timewait4_sock prints a literal 0 uid: not the owner's.
+                uid = None
+        elif g[16] is not None:
+            drops = int(g[16])
+        yield InetSocket(
+            proto,
+            family,
+            endpoint(g[_LA], g[_LP]),
+            endpoint(g[_RA], g[_RP]),
+            TcpState(state),
+            int(g[_TX], 16),
+            int(g[_RX], 16),
+            Timer(timer),
+            int(g[_WHEN], 16),
+            int(g[_RETR], 16),
+            uid,
+            int(g[_PROBES]),
+            inode,
+            int(g[_REF]),
+            g[_PTR],
+            int(g[_SL]),
+            rto,
+            ato,
+            quick,
+            pingpong,
+            cwnd,
+            ssthresh,
+            fastopen,
+            drops,
+        )
+
+
+_FIELD_NAMES = [
+    "sl",
+    "local address",
+    "remote address",
+    "state",
+    "tx_queue:rx_queue",
+    "tr:tm->when",
+    "retrnsmt",
+    "uid",
+    "timeout",
+    "inode",
+    "refcount",
+    "pointer",
+]
+
+
+def _diagnose(line: str, is_tcp: bool, family: socket.AddressFamily) -> str:
+    """Why a row did not match: the first field that is wrong, in the words of the header."""
+    tokens = line.split()
+    addr_digits = 8 if family == socket.AF_INET else 32
+    checks: List[Tuple[str, Callable[[str], bool]]] = [
+        ("sl", lambda t: re.fullmatch(_DEC + ":", t) is not None),
+        ("local address", lambda t: re.fullmatch("%s{%d}:%s{4}" % (_HEX, addr_digits, _HEX), t) is not None),
+        ("remote address", lambda t: re.fullmatch("%s{%d}:%s{4}" % (_HEX, addr_digits, _HEX), t) is not None),
+        ("state", lambda t: re.fullmatch("%s{2}" % _HEX, t) is not None),
+        ("tx_queue:rx_queue", lambda t: re.fullmatch("%s{1,16}:%s{1,16}" % (_HEX, _HEX), t) is not None),
+        ("tr:tm->when", lambda t: re.fullmatch("%s{1,8}:%s{1,16}" % (_HEX, _HEX), t) is not None),
+        ("retrnsmt", lambda t: re.fullmatch("%s{1,16}" % _HEX, t) is not None),
+        ("uid", lambda t: re.fullmatch(_DEC, t) is not None),
+        ("timeout", lambda t: re.fullmatch("-?" + _DEC, t) is not None),
+        ("inode", lambda t: re.fullmatch(_DEC, t) is not None),
+        ("refcount", lambda t: re.fullmatch("-?" + _DEC, t) is not None),
+        ("pointer", lambda t: True),
+    ]
+    if not line.strip():
+        return "empty line"
+    for i, (name, ok) in enumerate(checks):
+        if i >= len(tokens):
+            return "line ends before the %s field (%d fields, expected %s)" % (
+                name,
+                len(tokens),
+                "12 or 17" if is_tcp else "13",
+            )
+        if not ok(tokens[i]):
+            if name in ("local address", "remote address"):
+                return "expected %d hex digits and a 4-digit hex port in %s, got %r" % (
+                    addr_digits,
+                    name,
+                    tokens[i],
+                )
+            return "bad %s field %r" % (name, tokens[i])
+    rest = len(tokens) - len(checks)
+    if is_tcp:
+        return "a tcp row has 12 fields (TIME_WAIT, SYN_RECV) or at least 17, not %d, or a bad field after the pointer" % len(tokens) if rest else "bad spacing"
+    return "bad drops field %r" % tokens[12] if rest else "bad spacing"
+
+
+def format_inet(
+    records: Iterable[InetSocket], table: str, *, byteorder: str = sys.byteorder
+) -> str:
+    """The text the kernel would print for these records in ``table``, header included.
+
+    The inverse of :func:`parse_inet` (used by the tests and to write fixtures): the same
+    printf formats, the same space padding (tcp to 149 columns, udp and udplite to 127).
+    """
+    proto, family = _check_table(table)
+    pad = _PAD.get(proto, 0) if family == socket.AF_INET else 0
+    order = byteorder
+    sl_width = 5 if family == socket.AF_INET6 and proto != "tcp" or proto in ("udp", "udplite") else 4
+
+    def word_hex(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
+        raw = ip.packed
+        return "".join("%08X" % int.from_bytes(raw[i : i + 4], order) for i in range(0, len(raw), 4))  # type: ignore[arg-type]
+
+    out = [_HEADERS[_header_key(table)].ljust(pad)]
+    for r in records:
+        if r.proto != proto or r.family != family:
+            raise ValueError("a %s%s record cannot be written to the %s table" % (r.proto, "6" if r.family == socket.AF_INET6 else "", table))
+        line = "%*d: %s:%04X %s:%04X %02X %08X:%08X %02X:%08X %08X %5d %8d %d %d %s" % (
+            sl_width,
+            r.slot,
+            word_hex(r.local.ip),
+            r.local.port,
+            word_hex(r.remote.ip),
+            r.remote.port,
+            int(r.state),
+            r.tx_queue,
+            r.rx_queue,
+            int(r.timer),
+            r.timer_expires,
+            r.retransmits,
+            0 if r.uid is None else r.uid,
+            r.probes,
+            r.inode,
+            r.refcount,
+            r.pointer,
+        )
+        if proto == "tcp":
+            if r.rto is not None:
+                last = r.fastopen_max_qlen if r.state == TcpState.LISTEN else r.ssthresh
+                line += " %d %d %d %d %d" % (
+                    r.rto,
+                    r.ato or 0,
+                    ((r.quick_ack or 0) << 1) | bool(r.pingpong),
+                    r.cwnd or 0,
+                    last or 0,
+                )
+        elif r.drops is not None:
+            line += " %d" % r.drops
+        out.append(line.ljust(pad))
+    return "\n".join(out) + "\n"

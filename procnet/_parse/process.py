@@ -1,0 +1,144 @@
+"""Parsers for the per-process files: fd link targets, fdinfo, comm, cmdline, status, ns links.
+
+fs/proc/fd.c, fs/proc/array.c and fs/proc/base.c are the specification. No I/O here.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Dict, Optional, Tuple
+
+from .._errors import ParseError
+
+# ASCII digits only, at most a u64's 20 (int() takes any script's digits, and refuses
+# strings of more than 4300 on 3.11+).
+_SOCKET_LINK = re.compile(r"socket:\[([0-9]{1,20})\]\Z")
+_NS_LINK = re.compile(r"[a-z_]+:\[([0-9]{1,20})\]\Z")
+_DECIMAL = re.compile(r"[0-9]{1,20}\Z")
+
+
+def socket_inode(target: str) -> Optional[int]:
+    """The socket inode of an fd link target ``socket:[N]``, or None for anything else.
+
+    >>> socket_inode("socket:[1945302]"), socket_inode("pipe:[7]")
+    (1945302, None)
+    """
+    if not target.startswith("socket:["):
+        return None
+    m = _SOCKET_LINK.match(target)
+    return int(m.group(1)) if m else None
+
+
+def ns_inode(target: str) -> Optional[int]:
+    """The namespace inode of a ``/proc/<pid>/ns/*`` link target such as ``net:[4026531840]``."""
+    m = _NS_LINK.match(target)
+    return int(m.group(1)) if m else None
+
+
+def mode_from_flags(flags: int) -> str:
+    """lsof's access letter from open flags: O_RDONLY ``r``, O_WRONLY ``w``, O_RDWR ``u``.
+
+    Only O_ACCMODE (the low two bits) is portable across architectures.
+    """
+    acc = flags & 3
+    return "r" if acc == 0 else "w" if acc == 1 else "u"
+
+
+def mode_from_link_mode(st_mode: int) -> Optional[str]:
+    """lsof's access letter from the lstat() mode of a live ``/proc/<pid>/fd/<n>`` link.
+
+    fs/proc/fd.c tid_fd_update_inode gives the link S_IRUSR|S_IXUSR for FMODE_READ and
+    S_IWUSR|S_IXUSR for FMODE_WRITE, nothing else; lsof reads the letter from these bits
+    (dialects/linux). A link with any group or other bit is not such a link (a capture's
+    ordinary symlink is 0777): None then, and the caller reads fdinfo instead.
+    """
+    if st_mode & 0o077:
+        return None
+    bits = st_mode & 0o600
+    if bits == 0o400:
+        return "r"
+    if bits == 0o200:
+        return "w"
+    return "u"
+
+
+def parse_fdinfo(data: bytes, *, path: str = "fdinfo") -> Dict[str, str]:
+    """``key:\\tvalue`` lines of ``/proc/<pid>/fdinfo/<n>`` (fs/proc/fd.c seq_show).
+
+    Unknown keys are kept; only the first occurrence of a key counts (epoll ``tfd:`` and
+    lock lines repeat).
+    """
+    out: Dict[str, str] = {}
+    for lineno, raw in enumerate(data.split(b"\n"), 1):
+        if not raw:
+            continue
+        key, sep, value = raw.partition(b":")
+        if not sep:
+            # Per-type tails (inotify, fanotify, epoll) print "name wd:.." lines; keep going.
+            continue
+        k = key.decode("ascii", "replace").strip()
+        if k not in out:
+            out[k] = value.decode("utf-8", "surrogateescape").strip()
+    if "flags" not in out:
+        raise ParseError("no flags: line in fdinfo", path=path, lineno=1, line=data[:200])
+    return out
+
+
+def fdinfo_flags(data: bytes, *, path: str = "fdinfo") -> int:
+    """The ``flags:`` value of an fdinfo file (printed ``0%o``: octal)."""
+    value = parse_fdinfo(data, path=path)["flags"]
+    try:
+        return int(value, 8)
+    except ValueError:
+        raise ParseError("flags: is not octal: %r" % value, path=path, line=data[:200]) from None
+
+
+def parse_comm(data: bytes) -> str:
+    """The task name of ``/proc/<pid>/comm``: exactly one trailing newline removed, nothing else."""
+    if data.endswith(b"\n"):
+        data = data[:-1]
+    return os.fsdecode(data)
+
+
+def parse_cmdline(data: bytes) -> Tuple[str, ...]:
+    """argv from ``/proc/<pid>/cmdline``: NUL-terminated strings (empty for kernel threads).
+
+    A process that rewrote its argv (setproctitle) may leave one string without a NUL.
+    """
+    if not data:
+        return ()
+    if data.endswith(b"\0"):
+        data = data[:-1]
+    return tuple(os.fsdecode(part) for part in data.split(b"\0"))
+
+
+def parse_status(data: bytes, *, path: str = "status") -> Dict[str, str]:
+    """``Key:\\tvalue`` lines of ``/proc/<pid>/status`` (values unparsed)."""
+    out: Dict[str, str] = {}
+    for raw in data.split(b"\n"):
+        key, sep, value = raw.partition(b":")
+        if sep:
+            out[key.decode("ascii", "replace")] = value.decode("utf-8", "surrogateescape").lstrip("\t ")
+    return out
+
+
+def status_uids(data: bytes, *, path: str = "status") -> Tuple[int, int, int, int]:
+    """Real, effective, saved and file-system uid from the ``Uid:`` line of status."""
+    fields = parse_status(data, path=path).get("Uid", "").split()
+    if len(fields) != 4 or not all(_DECIMAL.match(f) for f in fields):
+        raise ParseError("expected 4 decimal uids on the Uid: line", path=path, line=data[:300])
+    return (int(fields[0]), int(fields[1]), int(fields[2]), int(fields[3]))
+
+
+#: PF_KTHREAD in include/linux/sched.h: the task is a kernel thread.
+PF_KTHREAD = 0x00200000
+
+
+def stat_flags(data: bytes, *, path: str = "stat") -> int:
+    """The ``flags`` field (9th) of ``/proc/<pid>/stat``; the name may hold ``)``, so split at the last one."""
+    end = data.rfind(b")")
+    fields = data[end + 2 :].split() if end >= 0 else []
+    if len(fields) < 7 or not fields[6].isdigit() or len(fields[6]) > 20:
+        raise ParseError("cannot find the flags field", path=path, line=data[:300])
+    return int(fields[6])

@@ -1,0 +1,179 @@
+"""Parser and formatter for /proc/net/unix.
+
+net/unix/af_unix.c unix_seq_show prints::
+
+    "%pK: %08X %08X %08X %04X %02X %5llu"   then, if bound, " " and the name
+
+The name is printed raw: a path may hold spaces (leading and trailing ones too) and even
+a newline, which splits the row over two physical lines; every NUL of an abstract name is
+printed as ``@``. So the path is everything after the one space that follows the inode,
+never split or stripped, and a physical line that is not shaped like a row continues the
+path of the row before it.
+
+What the text cannot tell apart (use the netlink source where it matters): a literal
+``@`` from a NUL in an abstract name; a path that ends with a newline followed by text
+shaped like a whole row from two rows (a local user can forge a row this way); a path's
+trailing ``\\n`` from the end of the row when the continuation line is empty.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+from typing import Iterable, Iterator, List, Optional, Tuple
+
+from .._records import SocketStatus, TcpState, UnixFlag, UnixSocket
+from ._common import ErrorHandler, Text, as_text, report, split_lines
+
+HEADER = "Num       RefCount Protocol Flags    Type St Inode Path"
+
+_ROW = re.compile(
+    r"([0-9A-Fa-f]+): "  # %pK:
+    r"([0-9A-Fa-f]{8}) "  # refcount %08X
+    r"([0-9A-Fa-f]{8}) "  # protocol %08X (always 0)
+    r"([0-9A-Fa-f]{8}) "  # flags %08X (__SO_ACCEPTCON when listening)
+    r"([0-9A-Fa-f]{4}) "  # type %04X
+    r"([0-9A-Fa-f]{2}) +"  # st %02X (SS_*)
+    r"([0-9]{1,20})"  # inode %5llu (ASCII digits, at most a u64's 20: int() refuses 4300+)
+    r"(?: (.*))?\Z",  # " " + name, when bound
+    re.DOTALL,
+)
+
+# iproute2 ss.c unix_show: SS_UNCONNECTED, SS_CONNECTING, SS_CONNECTED, SS_DISCONNECTING
+# shown as CLOSE, SYN-SENT, ESTAB, CLOSING; the accept flag wins and shows LISTEN.
+_SS_STATE = {
+    1: TcpState.CLOSE,
+    2: TcpState.SYN_SENT,
+    3: TcpState.ESTABLISHED,
+    4: TcpState.CLOSING,
+}
+
+_SOCK_TYPES = {int(k): k for k in (socket.SOCK_STREAM, socket.SOCK_DGRAM, socket.SOCK_SEQPACKET)}
+
+
+def unix_state(flags: int, status: int) -> TcpState:
+    """The state ss shows for a unix socket with these Flags and St columns."""
+    if flags & UnixFlag.ACCEPTCON:
+        return TcpState.LISTEN
+    return _SS_STATE.get(status, TcpState.CLOSE)
+
+
+def parse_unix(
+    data: Text,
+    *,
+    path: Optional[str] = None,
+    states: Optional[Iterable[int]] = None,
+    on_error: Optional[ErrorHandler] = None,
+) -> Iterator[UnixSocket]:
+    """Records of /proc/net/unix (``str`` or ``bytes``; bytes are the exact form).
+
+    ``states`` keeps only sockets in those (ss) states. A bad line raises
+    :class:`~procnet.ParseError`, or with ``on_error`` is handed to it and skipped. A
+    socket listed twice is yielded once (sockets without an inode are never merged).
+
+    >>> text = (b"Num       RefCount Protocol Flags    Type St Inode Path\\n"
+    ...         b"0000000000000000: 00000002 00000000 00010000 0001 01 1609568 /run/a b.sock\\n")
+    >>> [(s.path, s.state.name) for s in parse_unix(text)]
+    [('/run/a b.sock', 'LISTEN')]
+    """
+    return _parse_unix(
+        as_text(data),
+        path or "unix",
+        None if states is None else frozenset(int(s) for s in states),
+        on_error,
+    )
+
+
+def _parse_unix(
+    text: str,
+    path: str,
+    wanted: Optional[frozenset[int]],
+    on_error: Optional[ErrorHandler],
+) -> Iterator[UnixSocket]:
+    lines = split_lines(text)
+    if not lines:
+        report(on_error, "empty table: no header line", path, 1, "")
+        return
+    if lines[0].split()[:2] != ["Num", "RefCount"]:
+        report(on_error, "not a unix table: unexpected header", path, 1, lines[0])
+        return
+    seen = set()
+    # A row is complete only once the next row starts: its path may continue on the
+    # following physical lines.
+    pending: Optional[Tuple[Tuple[str, ...], List[str]]] = None
+    match = _ROW.match
+    for lineno in range(1, len(lines) + 1):
+        line = lines[lineno] if lineno < len(lines) else None
+        m = match(line) if line is not None else None
+        if line is not None and m is None:
+            if pending is not None and pending[0][7] is not None:
+                pending[1].append(line)  # the path held a newline
+            else:
+                report(on_error, _diagnose(line), path, lineno + 1, line)
+            continue
+        if pending is not None:
+            groups, rest = pending
+            name = groups[7]
+            if rest:
+                name = "\n".join([name] + rest)
+            inode = int(groups[6])
+            if not (inode and inode in seen):
+                if inode:
+                    seen.add(inode)
+                flags = int(groups[3], 16)
+                status = int(groups[5], 16)
+                state = unix_state(flags, status)
+                if wanted is None or state in wanted:
+                    type_ = int(groups[4], 16)
+                    yield UnixSocket(
+                        _SOCK_TYPES.get(type_, type_),
+                        state,
+                        SocketStatus(status),
+                        UnixFlag(flags),
+                        int(groups[1], 16),
+                        inode,
+                        name,
+                        groups[0],
+                        int(groups[2], 16),
+                    )
+        pending = None if m is None else (m.groups(), [])
+
+
+def _diagnose(line: str) -> str:
+    tokens = line.split(" ")
+    names = ["Num", "RefCount", "Protocol", "Flags", "Type", "St"]
+    widths = [0, 8, 8, 8, 4, 2]
+    if not line:
+        return "empty line where a row was expected"
+    for i, (name, width) in enumerate(zip(names, widths)):
+        if i >= len(tokens):
+            return "line ends before the %s field" % name
+        tok = tokens[i]
+        if i == 0:
+            if not re.fullmatch("[0-9A-Fa-f]+:", tok):
+                return "expected a hex socket pointer and ':' in the Num field, got %r" % tok
+        elif not re.fullmatch("[0-9A-Fa-f]{%d}" % width, tok):
+            return "expected %d hex digits in the %s field, got %r" % (width, name, tok)
+    return "expected a decimal inode after the St field"
+
+
+def format_unix(records: Iterable[UnixSocket]) -> str:
+    """The text the kernel would print for these records, header included.
+
+    The inverse of :func:`parse_unix` (for tests and fixtures).
+    """
+    out = [HEADER]
+    for r in records:
+        line = "%s: %08X %08X %08X %04X %02X %5d" % (
+            r.pointer,
+            r.refcount,
+            r.protocol,
+            int(r.flags),
+            int(r.type),
+            int(r.status),
+            r.inode,
+        )
+        if r.path is not None:
+            line += " " + r.path
+        out.append(line)
+    return "\n".join(out) + "\n"

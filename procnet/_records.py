@@ -1,0 +1,444 @@
+"""The vocabulary: states, timers, endpoints, sockets, owners.
+
+Records are frozen dataclasses built by the parsers only. Fields use the kernel's words
+(``rx_queue``, ``inode``, ``uid``); every field says its unit. Values that can be derived
+(``is_listening``, ``unmapped_ip``) are properties, not stored state.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import ipaddress
+import socket
+import sys
+from typing import TYPE_CHECKING, Any, Optional, Tuple, TypeVar, Union
+
+IPAddress = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
+
+if TYPE_CHECKING:
+    from typing_extensions import dataclass_transform
+else:
+
+    def dataclass_transform(**_: Any) -> Any:
+        return lambda f: f
+
+
+_T = TypeVar("_T")
+
+
+@dataclass_transform(frozen_default=True)
+def _record(cls: type[_T]) -> type[_T]:
+    """A frozen dataclass, with ``__slots__`` where the interpreter can make them (3.10+).
+
+    Slots halve the memory of a large table; on 3.8 and 3.9 the records are the same
+    frozen dataclasses without them.
+    """
+    if sys.version_info >= (3, 10):
+        return dataclasses.dataclass(frozen=True, slots=True)(cls)
+    return dataclasses.dataclass(frozen=True)(cls)
+
+
+class _UnknownMemberMixin:
+    """Lets an int enum keep a value it does not know (a newer kernel) instead of failing.
+
+    The pseudo-member's name is ``UNKNOWN_<n>`` and its value the raw number.
+    """
+
+    @classmethod
+    def _missing_(cls, value: object) -> Any:
+        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 1 << 32:
+            member: Any = int.__new__(cls, value)  # type: ignore[type-var]
+            member._name_ = "UNKNOWN_%d" % value
+            member._value_ = value
+            # Cache it so that the same unknown value is the same object (identity, ``is``).
+            return cls._value2member_map_.setdefault(value, member)  # type: ignore[attr-defined]
+        return None
+
+
+class TcpState(_UnknownMemberMixin, enum.IntEnum):
+    """Socket states, with the kernel's numbers (include/net/tcp_states.h).
+
+    Every table uses them: TCP for real, UDP and raw as ``ESTABLISHED`` (connected) or
+    ``CLOSE`` (not), and unix sockets as ss shows them. A number a future kernel adds is
+    kept as a pseudo-member named ``UNKNOWN_<n>`` rather than failing the table.
+    """
+
+    ESTABLISHED = 1
+    SYN_SENT = 2
+    SYN_RECV = 3
+    FIN_WAIT1 = 4
+    FIN_WAIT2 = 5
+    TIME_WAIT = 6
+    CLOSE = 7
+    CLOSE_WAIT = 8
+    LAST_ACK = 9
+    LISTEN = 10
+    CLOSING = 11
+    NEW_SYN_RECV = 12
+    BOUND_INACTIVE = 13
+
+    @property
+    def ss_name(self) -> str:
+        """The name ``ss`` prints in its State column (``ESTAB``, ``UNCONN``, ``TIME-WAIT``...)."""
+        return _SS_NAMES.get(self.value, "UNKNOWN")
+
+    @property
+    def is_known(self) -> bool:
+        """False for a number this version of procnet does not know."""
+        return not self.name.startswith("UNKNOWN_")
+
+
+_SS_NAMES = {
+    1: "ESTAB",
+    2: "SYN-SENT",
+    3: "SYN-RECV",
+    4: "FIN-WAIT-1",
+    5: "FIN-WAIT-2",
+    6: "TIME-WAIT",
+    7: "UNCONN",
+    8: "CLOSE-WAIT",
+    9: "LAST-ACK",
+    10: "LISTEN",
+    11: "CLOSING",
+    12: "NEW-SYN-RECV",
+    13: "BOUND-INACTIVE",
+}
+
+
+class Timer(_UnknownMemberMixin, enum.IntEnum):
+    """The ``tr`` column: which timer of the socket is pending (net/ipv4/tcp_ipv4.c).
+
+    The value is the kernel's raw code; an unknown code stays visible as ``UNKNOWN_<n>``.
+    """
+
+    NONE = 0
+    #: retransmit, RACK reordering or tail-loss probe; request sockets' SYN-ACK timer
+    RETRANSMIT = 1
+    #: ``sk_timer``: keepalive, or the FIN_WAIT2 timeout of an orphaned full socket
+    KEEPALIVE = 2
+    #: the expiry of a TIME_WAIT (or FIN_WAIT2) minisocket
+    TIME_WAIT = 3
+    #: zero-window probe
+    ZERO_WINDOW_PROBE = 4
+
+    @property
+    def ss_name(self) -> str:
+        """The name ``ss -o`` prints in ``timer:(...)``."""
+        return _SS_TIMER_NAMES.get(self.value, "unknown")
+
+
+_SS_TIMER_NAMES = {0: "off", 1: "on", 2: "keepalive", 3: "timewait", 4: "persist"}
+
+
+class UnixFlag(enum.IntFlag):
+    """The Flags column of /proc/net/unix. Only ``ACCEPTCON`` (listening) is ever set."""
+
+    ACCEPTCON = 1 << 16
+
+
+class SocketStatus(_UnknownMemberMixin, enum.IntEnum):
+    """The St column of /proc/net/unix: ``socket_state`` (include/uapi/linux/net.h)."""
+
+    FREE = 0
+    UNCONNECTED = 1
+    CONNECTING = 2
+    CONNECTED = 3
+    DISCONNECTING = 4
+
+
+@_record
+class Endpoint:
+    """One end of an inet socket: an address and a port.
+
+    ``ip`` is an :class:`ipaddress.IPv4Address` or :class:`~ipaddress.IPv6Address`;
+    IPv4-mapped addresses (``::ffff:127.0.0.1``) stay IPv6, as the kernel keeps them;
+    :attr:`unmapped_ip` gives the IPv4 address behind one. ``port`` is the port number in
+    host order; for raw sockets the kernel prints the IP protocol number here.
+    """
+
+    ip: IPAddress
+    port: int
+
+    @property
+    def unmapped_ip(self) -> IPAddress:
+        """The IPv4 address behind an IPv4-mapped IPv6 address, else :attr:`ip` itself.
+
+        >>> Endpoint(ipaddress.ip_address("::ffff:127.0.0.1"), 80).unmapped_ip
+        IPv4Address('127.0.0.1')
+        """
+        ip = self.ip
+        if ip.version == 6:
+            mapped = ip.ipv4_mapped
+            if mapped is not None:
+                return mapped
+        return ip
+
+    @property
+    def is_unspecified(self) -> bool:
+        """True for the wildcard address (``0.0.0.0`` or ``::``)."""
+        return self.ip.is_unspecified
+
+    def __str__(self) -> str:
+        if self.ip.version == 6:
+            return "[%s]:%d" % (self.ip, self.port)
+        return "%s:%d" % (self.ip, self.port)
+
+
+@_record
+class Process:
+    """What procnet read about a process that holds a socket.
+
+    ``comm`` is the kernel's task name (up to 15 bytes for user tasks; may contain any
+    character but NUL). ``cmdline`` (the argv list) and ``uid`` (the real uid, from
+    ``status``) are ``None`` when they were not asked for or could not be read.
+    """
+
+    pid: int
+    comm: str
+    cmdline: Optional[Tuple[str, ...]] = None
+    uid: Optional[int] = None
+    user: Optional[str] = None
+
+
+@_record
+class Owner:
+    """A process that holds a socket through one of its descriptors.
+
+    ``fd`` is the descriptor number, ``mode`` lsof's access letter: ``"r"`` (read only),
+    ``"w"`` (write only) or ``"u"`` (read and write). ``tid`` is set when the descriptor
+    belongs to a thread that does not share its process's descriptor table.
+    """
+
+    pid: int
+    fd: int
+    mode: str
+    comm: str
+    tid: Optional[int] = None
+    process: Optional[Process] = None
+
+    @property
+    def cmdline(self) -> Optional[Tuple[str, ...]]:
+        """The process's argv, when it was read (``None`` otherwise)."""
+        return self.process.cmdline if self.process is not None else None
+
+    @property
+    def uid(self) -> Optional[int]:
+        """The process's real uid, when it was read (``None`` otherwise)."""
+        return self.process.uid if self.process is not None else None
+
+
+_IPPROTO = {"tcp": 6, "udp": 17, "udplite": 136}
+
+
+@_record
+class InetSocket:
+    """One row of /proc/net/{tcp,tcp6,udp,udp6,udplite,udplite6,raw,raw6}.
+
+    Times are in clock ticks (``os.sysconf("SC_CLK_TCK")``, 100 on every mainstream
+    architecture); queues are bytes. Fields a row kind does not print are ``None``:
+    TIME_WAIT and SYN_RECV request rows have no ``rto``...``cwnd``; TIME_WAIT rows have no
+    ``uid`` (the kernel prints a literal 0 that is not the owner's); only UDP and raw rows
+    have ``drops``. ``inode`` 0 means the socket has no file (TIME_WAIT, request sockets, a
+    connection still in a listener's accept queue): no process can own it.
+    """
+
+    #: ``"tcp"``, ``"udp"``, ``"udplite"`` or ``"raw"``
+    proto: str
+    #: ``socket.AF_INET`` or ``socket.AF_INET6``
+    family: socket.AddressFamily
+    local: Endpoint
+    remote: Endpoint
+    state: TcpState
+    #: TCP: bytes sent and not yet acknowledged (write_seq - snd_una); UDP/raw: memory
+    #: charged to the send buffer (skb truesize, not payload)
+    tx_queue: int
+    #: TCP: bytes received and not yet read; LISTEN: connections waiting in the accept
+    #: queue; UDP/raw: memory charged to the receive buffer
+    rx_queue: int
+    timer: Timer
+    #: clock ticks until the pending timer fires (0 when none, or already due)
+    timer_expires: int
+    #: TCP: retransmissions of the unacknowledged head (request rows: SYN-ACK retransmits)
+    retransmits: int
+    #: owner's uid as seen from the reader's user namespace; None on TIME_WAIT rows
+    uid: Optional[int]
+    #: the "timeout" column: zero-window / keepalive probes sent (icsk_probes_out)
+    probes: int
+    inode: int
+    refcount: int
+    #: the kernel's socket pointer as printed (hashed or zeros): opaque, never a key
+    pointer: str
+    #: the row's ``sl`` number: a row counter for TCP, a hash bucket for UDP and raw
+    slot: int
+    #: TCP full sockets: retransmission timeout, clock ticks
+    rto: Optional[int] = None
+    #: TCP full sockets: delayed-ACK timeout, clock ticks
+    ato: Optional[int] = None
+    #: TCP full sockets: quick-ack budget (segments)
+    quick_ack: Optional[int] = None
+    #: TCP full sockets: interactive (pingpong) mode
+    pingpong: Optional[bool] = None
+    #: TCP full sockets: congestion window, packets
+    cwnd: Optional[int] = None
+    #: TCP full sockets other than LISTEN: slow-start threshold in packets; -1 while
+    #: still in initial slow start
+    ssthresh: Optional[int] = None
+    #: TCP LISTEN rows: the TCP Fast Open queue limit (0 unless TCP_FASTOPEN is set)
+    fastopen_max_qlen: Optional[int] = None
+    #: UDP and raw: datagrams dropped on receive
+    drops: Optional[int] = None
+    #: inode of the network namespace the table was read from, when known
+    netns: Optional[int] = None
+    #: the processes holding the socket (empty when none, or when owners were not asked)
+    owners: Tuple[Owner, ...] = ()
+    #: True: every process was inspected, ``owners`` is the whole list (empty = nobody);
+    #: False: some processes could not be inspected, more owners may exist unseen;
+    #: None: owners were not looked for
+    owners_complete: Optional[bool] = None
+    # Fields only the netlink source fills (None from the text tables).
+    #: LISTEN: the backlog passed to listen() (ss's Send-Q for listeners)
+    listen_backlog: Optional[int] = None
+    #: sk_shutdown bits: 1 = no more receives, 2 = no more sends
+    shutdown: Optional[int] = None
+    #: TCP details from ``struct tcp_info`` (netlink only)
+    tcp_info: Optional[TcpInfo] = None
+
+    @property
+    def protocol(self) -> int:
+        """The IP protocol number: 6, 17, 136, or for raw sockets the one they were opened with."""
+        if self.proto == "raw":
+            return self.local.port
+        return _IPPROTO[self.proto]
+
+    @property
+    def table(self) -> str:
+        """The /proc/net table this row belongs to (``"tcp6"``, ``"udp"``...)."""
+        return self.proto + ("6" if self.family == socket.AF_INET6 else "")
+
+    @property
+    def is_listening(self) -> bool:
+        """True for a TCP listener (and for nothing else: UDP has no LISTEN state)."""
+        return self.state == TcpState.LISTEN
+
+    @property
+    def is_minisock(self) -> bool:
+        """True for a TIME_WAIT or SYN_RECV request row (no socket file, fewer columns)."""
+        return self.proto == "tcp" and self.rto is None
+
+    @property
+    def type(self) -> socket.SocketKind:
+        """``SOCK_STREAM`` for TCP, ``SOCK_DGRAM`` for UDP, ``SOCK_RAW`` for raw."""
+        if self.proto == "tcp":
+            return socket.SOCK_STREAM
+        if self.proto == "raw":
+            return socket.SOCK_RAW
+        return socket.SOCK_DGRAM
+
+
+@_record
+class TcpInfo:
+    """The parts of the kernel's ``struct tcp_info`` that ss shows (netlink only).
+
+    Times are microseconds unless named otherwise; rates bytes per second.
+    """
+
+    rtt_us: int
+    rttvar_us: int
+    rto_us: int
+    ato_us: int
+    snd_mss: int
+    rcv_mss: int
+    snd_cwnd: int
+    snd_ssthresh: int
+    retransmits: int
+    total_retrans: int
+    unacked: int
+    lost: int
+    bytes_acked: Optional[int] = None
+    bytes_received: Optional[int] = None
+    pacing_rate: Optional[int] = None
+    delivery_rate: Optional[int] = None
+    min_rtt_us: Optional[int] = None
+
+
+@_record
+class UnixSocket:
+    """One row of /proc/net/unix.
+
+    ``path`` is the bound name: a file system path, an abstract name starting with ``@``
+    (the kernel prints every NUL of an abstract name as ``@``), or ``None`` when unbound.
+    Bytes that are not UTF-8 are kept as surrogate escapes: ``os.fsencode(path)`` gives
+    back what the kernel printed. ``state`` is the state ``ss`` shows (LISTEN, ESTABLISHED,
+    CLOSE, and SYN_SENT / CLOSING for a socket with no file yet or any more); the raw
+    ``status`` (SS_*) and ``flags`` are kept too.
+    """
+
+    #: ``socket.SOCK_STREAM``, ``SOCK_DGRAM`` or ``SOCK_SEQPACKET`` (an int if unknown)
+    type: int
+    state: TcpState
+    status: SocketStatus
+    flags: UnixFlag
+    #: reference count of the kernel's sock
+    refcount: int
+    inode: int
+    path: Optional[str]
+    #: the kernel's socket pointer as printed (the "Num" column): opaque, never a key
+    pointer: str
+    #: the Protocol column, always 0 on Linux
+    protocol: int = 0
+    netns: Optional[int] = None
+    owners: Tuple[Owner, ...] = ()
+    #: see :attr:`InetSocket.owners_complete`
+    owners_complete: Optional[bool] = None
+    # Fields only the netlink source fills (None from the text table).
+    #: inode of the connected peer (0: peer has no file yet)
+    peer_inode: Optional[int] = None
+    #: LISTEN: pending connections; otherwise unread bytes (stream) or next datagram size
+    rqueue: Optional[int] = None
+    #: LISTEN: the backlog passed to listen(); otherwise bytes in flight
+    wqueue: Optional[int] = None
+    #: the socket file's inode and device (pathname sockets only)
+    vfs_inode: Optional[int] = None
+    vfs_dev: Optional[int] = None
+    shutdown: Optional[int] = None
+    #: owner uid (netlink, kernels 5.3+)
+    uid: Optional[int] = None
+    #: inodes of the clients waiting in a listener's accept queue
+    pending_inodes: Optional[Tuple[int, ...]] = None
+
+    proto = "unix"
+    family = socket.AF_UNIX
+
+    @property
+    def is_listening(self) -> bool:
+        """True when the socket listens (the kernel's accept flag)."""
+        return self.state == TcpState.LISTEN
+
+    @property
+    def is_abstract(self) -> bool:
+        """True for a name in the abstract namespace (printed with a leading ``@``)."""
+        return self.path is not None and self.path.startswith("@")
+
+    @property
+    def table(self) -> str:
+        """The /proc/net table this row belongs to: ``"unix"``."""
+        return "unix"
+
+
+Socket = Union[InetSocket, UnixSocket]
+
+__all__ = [
+    "Endpoint",
+    "InetSocket",
+    "IPAddress",
+    "Owner",
+    "Process",
+    "Socket",
+    "SocketStatus",
+    "TcpInfo",
+    "TcpState",
+    "Timer",
+    "UnixFlag",
+    "UnixSocket",
+]

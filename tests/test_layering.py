@@ -1,0 +1,96 @@
+"""Layering is checked, not hoped for: imports go one way, and only _proc spells "/proc"."""
+
+from __future__ import annotations
+
+import ast
+import os
+
+import pytest
+
+PKG = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "procnet")
+
+# Lower layers may not import higher ones (cli -> query -> owners -> proc -> parsers -> records).
+RANK = {
+    "_errors": 0,
+    "_records": 1,
+    "_states": 2,
+    "_json": 2,
+    "_services": 2,
+    "_parse": 2,
+    "_filter": 3,
+    "_proc": 3,
+    "_netlink": 3,
+    "_owners": 4,
+    "_capture": 5,
+    "_query": 5,
+    "cli": 6,
+    "__init__": 7,
+    "__main__": 8,
+}
+
+
+def modules():
+    for dirpath, _, files in os.walk(PKG):
+        for name in files:
+            if name.endswith(".py"):
+                path = os.path.join(dirpath, name)
+                rel = os.path.relpath(path, PKG)
+                yield rel, path
+
+
+def layer(rel: str) -> str:
+    first = rel.split(os.sep)[0]
+    return first[:-3] if first.endswith(".py") else first
+
+
+def imported_layers(path: str, rel: str):
+    tree = ast.parse(open(path, encoding="utf-8").read())
+    depth = rel.count(os.sep)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level:
+            parts = (node.module or "").split(".")
+            if node.level - 1 < depth:
+                # relative to a subpackage: "from .inet import" inside _parse stays in _parse
+                yield layer(rel), node.lineno
+            elif parts[0]:
+                yield parts[0], node.lineno
+            else:
+                for alias in node.names:
+                    yield alias.name, node.lineno
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.startswith("procnet."):
+                    yield alias.name.split(".")[1], node.lineno
+
+
+@pytest.mark.parametrize("rel,path", sorted(modules()))
+def test_imports_point_down(rel: str, path: str) -> None:
+    mine = layer(rel)
+    assert mine in RANK, "new module %s: give it a layer in tests/test_layering.py" % rel
+    for target, lineno in imported_layers(path, rel):
+        if target not in RANK:
+            continue
+        assert RANK[target] <= RANK[mine], "%s:%d imports %s, a higher layer" % (rel, lineno, target)
+
+
+@pytest.mark.parametrize("rel,path", sorted(modules()))
+def test_only_proc_access_spells_the_proc_root(rel: str, path: str) -> None:
+    if rel == "_proc.py":
+        return
+    tree = ast.parse(open(path, encoding="utf-8").read())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            assert not node.value.startswith("/proc"), "%s:%d spells %r" % (rel, node.lineno, node.value)
+
+
+def test_parsers_do_no_io() -> None:
+    for name in os.listdir(os.path.join(PKG, "_parse")):
+        if not name.endswith(".py"):
+            continue
+        source = open(os.path.join(PKG, "_parse", name), encoding="utf-8").read()
+        tree = ast.parse(source)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                assert node.func.id != "open", "_parse/%s calls open()" % name
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "os":
+                assert node.attr in ("fsdecode", "fsencode", "makedev", "major", "minor", "strerror"), "_parse/%s uses os.%s" % (name, node.attr)

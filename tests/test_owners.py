@@ -1,0 +1,362 @@
+"""Owners: fixture trees for every case a real /proc can show, and live loopback tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from typing import Dict, List, Tuple
+
+import pytest
+
+import procnet
+from procnet import _proc
+from procnet._owners import scan
+from procnet._proc import Gone, ProcFS
+
+FIXTURES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "fixtures")
+
+
+def fixture(name: str) -> str:
+    return os.path.join(FIXTURES, name)
+
+
+def owners_of(sock: procnet.Socket) -> List[Tuple[int, int, str, str]]:
+    return sorted((o.pid, o.fd, o.mode, o.comm) for o in sock.owners)
+
+
+def by_inode(result: List[procnet.Socket]) -> Dict[int, procnet.Socket]:
+    return {s.inode: s for s in result if s.inode}
+
+
+# -- fixture trees ---------------------------------------------------------------------
+
+
+def test_forked_listener_lists_every_owner_with_its_own_fd() -> None:
+    result = procnet.sockets("tcp", root=fixture("owners-forked-listener"))
+    listener = by_inode(result)[5001]
+    assert owners_of(listener) == [(100, 3, "u", "nginx"), (101, 3, "u", "nginx"), (102, 3, "u", "nginx")]
+    assert listener.owners_complete is True
+
+
+def test_passed_unix_descriptor_has_both_holders() -> None:
+    result = procnet.sockets("unix", root=fixture("owners-forked-listener"))
+    assert owners_of(by_inode(result)[6001]) == [(100, 4, "u", "nginx"), (102, 9, "u", "nginx")]
+    assert owners_of(by_inode(result)[6002]) == [(102, 10, "u", "nginx")]
+
+
+def test_time_wait_row_has_no_owner_and_that_is_complete() -> None:
+    result = procnet.sockets("tcp", root=fixture("owners-forked-listener"))
+    tw = [s for s in result if s.state == procnet.TcpState.TIME_WAIT]
+    assert len(tw) == 1 and tw[0].inode == 0
+    assert tw[0].owners == () and tw[0].owners_complete is True
+
+
+def test_socket_nobody_holds_is_known_to_have_no_owner() -> None:
+    result = procnet.sockets("tcp", root=fixture("owners-forked-listener"))
+    orphan = by_inode(result)[5003]
+    assert orphan.owners == () and orphan.owners_complete is True
+
+
+def test_vanished_pid_is_reported_not_raised() -> None:
+    result = procnet.sockets("all", root=fixture("owners-forked-listener"))
+    assert result.report is not None
+    assert result.report.vanished == (103,)
+    assert result.report.denied == ()
+    assert result.report.complete
+
+
+def test_denied_and_hidepid_make_owners_unknown_not_absent() -> None:
+    result = procnet.sockets("tcp", root=fixture("owners-denied-and-hidepid"))
+    assert result.report is not None
+    assert result.report.denied == (200,) and result.report.hidden
+    assert not result.report.complete
+    socks = by_inode(result)
+    assert socks[7001].owners == () and socks[7001].owners_complete is False
+    assert owners_of(socks[7002]) == [(201, 5, "u", "myserver")]
+    assert socks[7002].owners_complete is False
+
+
+def test_netns_all_reads_each_namespace_once_and_tags_records() -> None:
+    root = fixture("owners-two-namespaces")
+    default = procnet.sockets("tcp", root=root)
+    assert [(s.inode, s.netns) for s in default] == [(8001, 4026531840)]
+    everything = procnet.sockets("tcp", root=root, netns="all")
+    assert sorted((s.inode, s.netns) for s in everything) == [(8001, 4026531840), (8002, 4026532999)]
+    container = by_inode(everything)[8002]
+    assert owners_of(container) == [(400, 4, "u", "httpd"), (401, 4, "u", "httpd")]
+
+
+def test_netns_of_a_pid_reads_through_that_pid() -> None:
+    result = procnet.sockets("tcp", root=fixture("owners-two-namespaces"), netns=400)
+    assert [(s.inode, s.netns) for s in result] == [(8002, 4026532999)]
+
+
+def test_thread_with_own_fd_table_is_an_owner_with_its_tid() -> None:
+    result = procnet.sockets("tcp", root=fixture("owners-thread-own-fd-table"))
+    socks = by_inode(result)
+    assert [(o.pid, o.fd, o.tid) for o in socks[9001].owners] == [(500, 3, None)]
+    assert [(o.pid, o.fd, o.tid) for o in socks[9002].owners] == [(500, 4, 501)]
+
+
+def test_threads_false_skips_thread_tables() -> None:
+    result = procnet.sockets("tcp", root=fixture("owners-thread-own-fd-table"), threads=False)
+    assert by_inode(result)[9002].owners == ()
+
+
+def test_details_reads_cmdline_and_uid_only_when_asked() -> None:
+    root = fixture("owners-forked-listener")
+    plain = by_inode(procnet.sockets("tcp", root=root))[5002].owners[0]
+    assert plain.cmdline is None and plain.uid is None
+    detailed = by_inode(procnet.sockets("tcp", root=root, details=True))[5002].owners[0]
+    assert detailed.cmdline == ("nginx: worker process",)
+    assert detailed.uid == 33
+
+
+def test_pid_filter_scans_only_that_pid() -> None:
+    result = procnet.sockets("all", root=fixture("owners-forked-listener"), pid=101)
+    assert sorted(s.inode for s in result) == [5001, 5002]
+    assert result.report is not None and result.report.scanned == 1
+    for s in result:
+        assert {o.pid for o in s.owners} == {101}
+        # Other processes were not looked at: the list is not the whole story.
+        assert s.owners_complete is False
+
+
+def test_owners_false_scans_nothing() -> None:
+    result = procnet.sockets("all", root=fixture("owners-forked-listener"), owners=False)
+    assert result.report is None
+    assert all(s.owners == () and s.owners_complete is None for s in result)
+
+
+def test_query_with_empty_answer_skips_the_scan() -> None:
+    result = procnet.sockets("tcp", root=fixture("owners-forked-listener"), port=1)
+    assert list(result) == []
+    assert result.report is not None and result.report.scanned == 0
+
+
+def test_scan_limited_to_inodes_ignores_other_sockets() -> None:
+    index = scan(ProcFS(fixture("owners-forked-listener")), inodes={5002})
+    assert set(index.owners) == {5002}
+
+
+def test_iterator_form_gives_the_same_owners_as_the_list() -> None:
+    root = fixture("owners-forked-listener")
+    it = procnet.iter_sockets("all", root=root)
+    from_iter = [procnet.to_jsonable(s) for s in it]
+    assert it.report is not None and it.report.vanished == (103,)
+    assert from_iter == [procnet.to_jsonable(s) for s in procnet.sockets("all", root=root)]
+
+
+# -- live, on loopback -------------------------------------------------------------------
+
+HOLDER = textwrap.dedent(
+    """
+    import sys, time
+    sys.stdout.write("ready\\n"); sys.stdout.flush()
+    sys.stdin.readline()
+    """
+)
+
+
+def hold(fds: Tuple[int, ...]) -> "subprocess.Popen[str]":
+    """A child that keeps the given descriptors (same numbers) until its stdin closes."""
+    child = subprocess.Popen(
+        [sys.executable, "-c", HOLDER], pass_fds=fds, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    assert child.stdout is not None and child.stdout.readline() == "ready\n"
+    return child
+
+
+def release(children: List["subprocess.Popen[str]"]) -> None:
+    for child in children:
+        if child.stdin:
+            child.stdin.close()
+        try:
+            child.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.kill(child.pid, signal.SIGKILL)
+            child.wait()
+
+
+def inode_of(s: socket.socket) -> int:
+    return os.fstat(s.fileno()).st_ino
+
+
+@pytest.mark.live
+def test_live_listener_shared_by_children() -> None:
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    children = [hold((listener.fileno(),)) for _ in range(3)]
+    try:
+        result = procnet.sockets("tcp", inode=inode_of(listener))
+        assert len(result) == 1
+        got = sorted((o.pid, o.fd) for o in result[0].owners)
+        expected = sorted([(os.getpid(), listener.fileno())] + [(c.pid, listener.fileno()) for c in children])
+        assert got == expected
+        assert all(o.mode == "u" for o in result[0].owners)
+        assert {o.comm for o in result[0].owners if o.pid == os.getpid()} == {_comm(os.getpid())}
+    finally:
+        release(children)
+        listener.close()
+
+
+def _comm(pid: int) -> str:
+    with open("/proc/%d/comm" % pid, "rb") as f:
+        return f.read().decode().rstrip("\n")
+
+
+@pytest.mark.live
+def test_live_socketpair_end_passed_to_child() -> None:
+    a, b = socket.socketpair()
+    child = hold((b.fileno(),))
+    try:
+        socks = by_inode(procnet.sockets("unix", inode=[inode_of(a), inode_of(b)]))
+        assert [(o.pid, o.fd) for o in socks[inode_of(a)].owners] == [(os.getpid(), a.fileno())]
+        assert sorted((o.pid, o.fd) for o in socks[inode_of(b)].owners) == sorted(
+            [(os.getpid(), b.fileno()), (child.pid, b.fileno())]
+        )
+    finally:
+        release([child])
+        a.close()
+        b.close()
+
+
+@pytest.mark.live
+def test_live_child_exiting_during_scan_is_vanished(monkeypatch: pytest.MonkeyPatch) -> None:
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    child = hold((listener.fileno(),))
+    real_fds = _proc.ProcessDir.fds
+
+    def dying_fds(self: _proc.ProcessDir) -> List[str]:
+        if self.pid == child.pid and child.poll() is None:
+            os.kill(child.pid, signal.SIGKILL)
+            child.wait()
+        return real_fds(self)
+
+    monkeypatch.setattr(_proc.ProcessDir, "fds", dying_fds)
+    try:
+        result = procnet.sockets("tcp", inode=inode_of(listener))
+        assert result.report is not None and child.pid in result.report.vanished
+        assert [(o.pid, o.fd) for o in result[0].owners] == [(os.getpid(), listener.fileno())]
+    finally:
+        release([child])
+        listener.close()
+
+
+@pytest.mark.live
+def test_process_dir_refuses_a_process_that_exited() -> None:
+    child = hold(())
+    proc = ProcFS().process(child.pid)
+    try:
+        release([child])
+        with pytest.raises(Gone):
+            proc.read("comm")
+    finally:
+        proc.close()
+
+
+@pytest.mark.live
+def test_live_repeated_queries_while_processes_fork_and_exit() -> None:
+    """Children that hold the listener come and go while we query: no exception, and no
+    owner that is neither us nor one of those children."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    churn = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(
+                """
+                import os, sys, time
+                fd = int(sys.argv[1]); end = time.time() + float(sys.argv[2])
+                while time.time() < end:
+                    pid = os.fork()
+                    if pid == 0:
+                        time.sleep(0.002)
+                        os._exit(0)
+                    print(pid, flush=True)
+                    os.waitpid(pid, 0)
+                """
+            ),
+            str(listener.fileno()),
+            "3",
+        ],
+        pass_fds=(listener.fileno(),),
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    queries = 0
+    seen_pids = set()
+    try:
+        deadline = time.time() + 2.5
+        while time.time() < deadline:
+            result = procnet.sockets("tcp", inode=inode_of(listener))
+            assert len(result) == 1
+            seen_pids.update(o.pid for o in result[0].owners)
+            queries += 1
+    finally:
+        out, _ = churn.communicate(timeout=20)
+        listener.close()
+    allowed = {os.getpid(), churn.pid} | {int(line) for line in out.split()}
+    assert queries >= 5
+    assert seen_pids <= allowed
+    assert os.getpid() in seen_pids
+
+
+UNPRIVILEGED = textwrap.dedent(
+    """
+    import json, os, socket, sys
+    sys.path.insert(0, sys.argv[1])
+    import procnet  # before dropping: the interpreter's own files may be unreadable to nobody
+    os.setgroups([]); os.setgid(65534); os.setuid(65534)
+    mine = socket.socket(); mine.bind(("127.0.0.1", 0)); mine.listen(1)
+    ino = os.fstat(mine.fileno()).st_ino
+    result = procnet.sockets("all")
+    own = [s for s in result if s.inode == ino]
+    others = [s for s in result if s.inode and s.inode != ino and s.uid == 0]
+    print(json.dumps({
+        "own_owners": [[o.pid, o.fd] for s in own for o in s.owners],
+        "pid": os.getpid(), "fd": mine.fileno(),
+        "denied": len(result.report.denied),
+        "complete": result.report.complete,
+        "others_complete": sorted({s.owners_complete for s in others}),
+    }))
+    """
+)
+
+
+@pytest.mark.live
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to drop to nobody")
+def test_unprivileged_caller_sees_own_owners_and_unknown_for_others() -> None:
+    import json
+    import shutil
+
+    top = tempfile.mkdtemp(prefix="procnet-nobody-", dir="/tmp")
+    try:
+        os.chmod(top, 0o755)
+        shutil.copytree(os.path.join(os.path.dirname(FIXTURES), "procnet"), os.path.join(top, "procnet"))
+        for dirpath, dirnames, filenames in os.walk(top):
+            for name in dirnames:
+                os.chmod(os.path.join(dirpath, name), 0o755)
+            for name in filenames:
+                os.chmod(os.path.join(dirpath, name), 0o644)
+        out = subprocess.run(
+            [sys.executable, "-I", "-c", UNPRIVILEGED, top], capture_output=True, text=True, timeout=60, cwd="/"
+        )
+        assert out.returncode == 0, out.stderr
+        report = json.loads(out.stdout)
+        assert report["own_owners"] == [[report["pid"], report["fd"]]]
+        assert report["denied"] > 0 and report["complete"] is False
+        assert report["others_complete"] in ([], [False])
+    finally:
+        shutil.rmtree(top, ignore_errors=True)
