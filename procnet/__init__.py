@@ -2,77 +2,105 @@
 
 Pure Python, standard library only. Reads the kernel's tables under a proc root
 (``/proc/net/{tcp,tcp6,udp,udp6,udplite,udplite6,raw,raw6,unix}``) and the descriptor
-links of processes.
+links of processes; on the live machine the kernel's sock_diag netlink interface can
+answer instead of the text tables.
 
 >>> import procnet
 >>> for s in procnet.listening(proto="tcp"):  # doctest: +SKIP
 ...     print(s.local, [(o.comm, o.pid, o.fd) for o in s.owners])
+
+The names below load their module on first use, so that ``import procnet`` costs almost
+nothing and a call imports only what it needs.
 """
 
-from ._capture import CaptureError, capture
-from ._errors import ParseError, ProcNetError, ProcRootError
-from ._owners import ScanReport
-from ._parse import INET_TABLES, format_inet, format_unix, parse_inet, parse_unix
-from ._proc import ProcFS
-from ._query import (
-    PROTOS,
-    Query,
-    SocketIterator,
-    SocketList,
-    connections,
-    iter_sockets,
-    listening,
-    sockets,
-)
-from ._records import (
-    Endpoint,
-    InetSocket,
-    Owner,
-    Process,
-    Socket,
-    SocketStatus,
-    TcpInfo,
-    TcpState,
-    Timer,
-    UnixFlag,
-    UnixSocket,
-)
-from ._json import to_jsonable
+from typing import TYPE_CHECKING, Any, Dict, List
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "CaptureError",
-    "INET_TABLES",
-    "PROTOS",
-    "Endpoint",
-    "InetSocket",
-    "Owner",
-    "ParseError",
-    "ProcFS",
-    "ProcNetError",
-    "ProcRootError",
-    "Process",
-    "Query",
-    "ScanReport",
-    "Socket",
-    "SocketIterator",
-    "SocketList",
-    "SocketStatus",
-    "TcpInfo",
-    "TcpState",
-    "Timer",
-    "UnixFlag",
-    "UnixSocket",
-    "__version__",
-    "capture",
-    "connections",
-    "format_inet",
-    "format_unix",
-    "iter_sockets",
-    "listening",
-    "parse_inet",
-    "parse_unix",
-    "sockets",
-    "to_jsonable",
-]
+# public name -> the private module that defines it
+_LAZY: Dict[str, str] = {
+    "CaptureError": "_capture",
+    "capture": "_capture",
+    "ParseError": "_errors",
+    "ProcNetError": "_errors",
+    "ProcRootError": "_errors",
+    "to_jsonable": "_json",
+    "ScanReport": "_owners",
+    "INET_TABLES": "_parse.inet",
+    "format_inet": "_parse.inet",
+    "parse_inet": "_parse.inet",
+    "format_unix": "_parse.unix",
+    "parse_unix": "_parse.unix",
+    "NetlinkError": "_parse.netlink",
+    "NetlinkUnavailable": "_parse.netlink",
+    "ProcFS": "_proc",
+    "PROTOS": "_query",
+    "Query": "_query",
+    "SocketIterator": "_query",
+    "SocketList": "_query",
+    "connections": "_query",
+    "iter_sockets": "_query",
+    "listening": "_query",
+    "sockets": "_query",
+    "Endpoint": "_records",
+    "InetSocket": "_records",
+    "Owner": "_records",
+    "Process": "_records",
+    "Socket": "_records",
+    "SocketStatus": "_records",
+    "TcpInfo": "_records",
+    "TcpState": "_records",
+    "Timer": "_records",
+    "UnixFlag": "_records",
+    "UnixSocket": "_records",
+}
+
+__all__ = sorted(_LAZY) + ["__version__"]
+
+if TYPE_CHECKING:
+    from ._capture import CaptureError, capture
+    from ._errors import ParseError, ProcNetError, ProcRootError
+    from ._json import to_jsonable
+    from ._owners import ScanReport
+    from ._parse.inet import INET_TABLES, format_inet, parse_inet
+    from ._parse.netlink import NetlinkError, NetlinkUnavailable
+    from ._parse.unix import format_unix, parse_unix
+    from ._proc import ProcFS
+    from ._query import (
+        PROTOS,
+        Query,
+        SocketIterator,
+        SocketList,
+        connections,
+        iter_sockets,
+        listening,
+        sockets,
+    )
+    from ._records import (
+        Endpoint,
+        InetSocket,
+        Owner,
+        Process,
+        Socket,
+        SocketStatus,
+        TcpInfo,
+        TcpState,
+        Timer,
+        UnixFlag,
+        UnixSocket,
+    )
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError("module 'procnet' has no attribute %r" % name)
+    import importlib
+
+    value = getattr(importlib.import_module("." + module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> List[str]:
+    return sorted(set(globals()) | set(_LAZY))

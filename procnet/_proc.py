@@ -21,7 +21,6 @@ Rules kept here:
 from __future__ import annotations
 
 import errno
-import json
 import os
 import stat
 import sys
@@ -206,7 +205,10 @@ class ProcFS:
         if self._manifest is None:
             try:
                 with open(self.path(MANIFEST), "rb") as f:
-                    loaded = json.loads(f.read().decode("utf-8"))
+                    raw = f.read()
+                import json  # only captures and fixtures have a manifest
+
+                loaded = json.loads(raw.decode("utf-8"))
                 self._manifest = loaded if isinstance(loaded, dict) else {}
             except FileNotFoundError:
                 self._manifest = {}
@@ -219,6 +221,16 @@ class ProcFS:
         """Byte order of the machine that wrote the tables: a capture's, else this one's."""
         order = self.manifest.get("byteorder", sys.byteorder)
         return order if order in ("little", "big") else sys.byteorder
+
+    def is_live(self) -> bool:
+        """True when the root is this machine's own live proc (not a capture, fixture or
+        another mount such as /host/proc)."""
+        if self.manifest:
+            return False
+        try:
+            return os.path.samefile(self.root, DEFAULT_ROOT) and os.path.realpath(self.root) == DEFAULT_ROOT
+        except OSError:
+            return False
 
     # -- tables ---------------------------------------------------------------------
     def net_dir(self, pid: Optional[int] = None) -> str:

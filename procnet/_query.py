@@ -7,10 +7,12 @@ and a pid filter scans only that pid's descriptors.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from typing import (
     AbstractSet,
     Any,
+    Callable,
     Dict,
     FrozenSet,
     Iterable,
@@ -25,7 +27,7 @@ from typing import (
 from . import _states
 from ._owners import OwnerIndex, ScanReport, scan
 from ._parse._common import ErrorHandler
-from ._parse.inet import parse_inet
+from ._parse.inet import INET_TABLES, parse_inet
 from ._parse.process import ns_inode
 from ._parse.unix import parse_unix
 from ._proc import DEFAULT_ROOT, Denied, Gone, ProcFS
@@ -272,7 +274,7 @@ class Query:
         return groups
 
     def _tables(self) -> Iterator[Tuple[str, Optional[int], bytes, str]]:
-        """(table, netns, data, path) for every table of every namespace asked."""
+        """(table, netns, data, path) for every text table of every namespace asked."""
         fs = self.fs
         if self.netns == "all":
             groups = self._members()
@@ -293,6 +295,58 @@ class Query:
             if data is not None:
                 yield table, ns, data, fs.path("net", table) if pid is None else fs.path(pid, "net", table)
 
+    def _use_netlink(self) -> bool:
+        """Whether sock_diag answers: the caller's own namespace on the live machine only."""
+        if self.backend == "proc":
+            return False
+        live = self.netns in (None, "self") and self.fs.is_live()
+        if self.backend == "netlink":
+            if not live:
+                raise ValueError(
+                    "backend='netlink' asks the running kernel about the caller's own network "
+                    "namespace; for root=%r, netns=%r use backend='proc' or 'auto'" % (self.fs.root, self.netns)
+                )
+            return True
+        return live and _netlink_available()
+
+    def _netlink_records(self, table: str) -> Optional[List[Socket]]:
+        """The records of one table from sock_diag; None when the kernel cannot answer for it
+        (and the backend is 'auto': the text table is read instead)."""
+        from . import _netlink
+        from ._parse.netlink import NetlinkUnavailable
+
+        states = None if self.states is None else sorted(self.states)
+        try:
+            if table == "unix":
+                return list(_netlink.iter_unix(states))
+            proto, family = INET_TABLES[table]
+            return list(_netlink.iter_inet(proto, family, states))
+        except NetlinkUnavailable:
+            if self.backend == "netlink":
+                raise
+            return None
+
+    def _chunks(self) -> Iterator[Tuple[Optional[int], Callable[[], Iterable[Socket]]]]:
+        """(netns, a function giving that table's records) for every table asked.
+
+        Text tables are read once and may be parsed twice (the iterator form); a netlink
+        dump is taken once.
+        """
+        if self._use_netlink():
+            ns, _ = self._source()
+            for table in self.tables:
+                records = self._netlink_records(table)
+                if records is None:
+                    data = self.fs.read_net_table(table)
+                    if data is None:
+                        continue
+                    yield ns, functools.partial(self._parse, table, data, self.fs.path("net", table))
+                else:
+                    yield ns, functools.partial(iter, records)
+            return
+        for table, ns, data, path in self._tables():
+            yield ns, functools.partial(self._parse, table, data, path)
+
     def _parse(self, table: str, data: bytes, path: str) -> Iterator[Socket]:
         states = self.states
         if table == "unix":
@@ -301,8 +355,8 @@ class Query:
 
     def _rows(self) -> Iterator[Tuple[Socket, Optional[int]]]:
         keep = self._keep
-        for table, ns, data, path in self._tables():
-            for rec in self._parse(table, data, path):
+        for ns, records in self._chunks():
+            for rec in records():
                 if keep(rec):
                     yield rec, ns
 
@@ -372,13 +426,14 @@ class SocketIterator(Iterator[Socket]):
     def _generate(self, q: Query) -> Iterator[Socket]:
         index: Optional[OwnerIndex] = None
         if q.owners:
-            tables = list(q._tables())
-            inodes = {rec.inode for t, _, data, path in tables for rec in q._parse(t, data, path) if rec.inode and q._keep(rec)}
+            chunks = list(q._chunks())
+            keep = q._keep
+            inodes = {rec.inode for _, records in chunks for rec in records() if rec.inode and keep(rec)}
             index = q._scan(inodes)
             self.report = index.report if index is not None else None
-            for table, ns, data, path in tables:
-                for rec in q._parse(table, data, path):
-                    if q._keep(rec):
+            for ns, records in chunks:
+                for rec in records():
+                    if keep(rec):
                         done = q._finish(rec, ns, index)
                         if done is not None:
                             yield done
@@ -387,6 +442,19 @@ class SocketIterator(Iterator[Socket]):
             done = q._finish(rec, ns, None)
             if done is not None:
                 yield done
+
+
+_NETLINK_OK: Optional[bool] = None
+
+
+def _netlink_available() -> bool:
+    """sock_diag works for this process (probed once per process)."""
+    global _NETLINK_OK
+    if _NETLINK_OK is None:
+        from . import _netlink
+
+        _NETLINK_OK = _netlink.available()
+    return _NETLINK_OK
 
 
 _DOC_FILTERS = """

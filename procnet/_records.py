@@ -147,6 +147,22 @@ class SocketStatus(_UnknownMemberMixin, enum.IntEnum):
     DISCONNECTING = 4
 
 
+def ip_text(ip: IPAddress) -> str:
+    """The address as text, the same on every Python version.
+
+    An IPv4-mapped IPv6 address is written ``::ffff:127.0.0.1``, as ss writes it and as
+    ``str()`` does from Python 3.13 on (before 3.13, ``str()`` gives ``::ffff:7f00:1``).
+
+    >>> ip_text(ipaddress.ip_address("::ffff:127.0.0.1"))
+    '::ffff:127.0.0.1'
+    """
+    if ip.version == 6:
+        mapped = ip.ipv4_mapped
+        if mapped is not None:
+            return "::ffff:%s" % mapped
+    return str(ip)
+
+
 @_record
 class Endpoint:
     """One end of an inet socket: an address and a port.
@@ -181,7 +197,7 @@ class Endpoint:
 
     def __str__(self) -> str:
         if self.ip.version == 6:
-            return "[%s]:%d" % (self.ip, self.port)
+            return "[%s]:%d" % (ip_text(self.ip), self.port)
         return "%s:%d" % (self.ip, self.port)
 
 
@@ -324,7 +340,9 @@ class InetSocket:
     @property
     def is_minisock(self) -> bool:
         """True for a TIME_WAIT or SYN_RECV request row (no socket file, fewer columns)."""
-        return self.proto == "tcp" and self.rto is None
+        # The netlink source leaves rto unset for listeners too, but sends the shutdown
+        # attribute for every full socket and never for minisockets.
+        return self.proto == "tcp" and self.rto is None and self.shutdown is None
 
     @property
     def type(self) -> socket.SocketKind:

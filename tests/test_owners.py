@@ -317,7 +317,8 @@ UNPRIVILEGED = textwrap.dedent(
     """
     import json, os, socket, sys
     sys.path.insert(0, sys.argv[1])
-    import procnet  # before dropping: the interpreter's own files may be unreadable to nobody
+    import procnet
+    procnet.sockets("all")  # load every module before dropping: the interpreter's own files may be unreadable to nobody
     os.setgroups([]); os.setgid(65534); os.setuid(65534)
     mine = socket.socket(); mine.bind(("127.0.0.1", 0)); mine.listen(1)
     ino = os.fstat(mine.fileno()).st_ino
