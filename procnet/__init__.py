@@ -20,6 +20,12 @@ __version__ = "0.1.0"
 # public name -> the private module that defines it
 _LAZY: Dict[str, str] = {
     "CaptureError": "_capture",
+    "Filter": "_filter",
+    "FilterError": "_filter",
+    "compile_filter": "_filter",
+    "port_range": "_services",
+    "service_name": "_services",
+    "service_port": "_services",
     "capture": "_capture",
     "ParseError": "_errors",
     "ProcNetError": "_errors",
@@ -60,6 +66,8 @@ __all__ = sorted(_LAZY) + ["__version__"]
 if TYPE_CHECKING:
     from ._capture import CaptureError, capture
     from ._errors import ParseError, ProcNetError, ProcRootError
+    from ._filter import Filter, FilterError, compile_filter
+    from ._services import port_range, service_name, service_port
     from ._json import to_jsonable
     from ._owners import ScanReport
     from ._parse.inet import INET_TABLES, format_inet, parse_inet

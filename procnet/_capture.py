@@ -52,7 +52,7 @@ def _write_process(proc: ProcessDir, dest: str, all_fdinfo: bool) -> None:
         ns_link = None
     # Threads with a descriptor table of their own: copy their socket links too.
     thread_links: Dict[int, Dict[str, Tuple[str, bytes]]] = {}
-    for tid in sorted({t for _, _, _, t in _thread_sockets(proc, names, [], None) if t is not None}):
+    for tid in sorted({t for _, _, t in _thread_sockets(proc, names, [], None) if t is not None}):
         try:
             with proc.task(tid) as task:
                 own: Dict[str, Tuple[str, bytes]] = {}
@@ -187,6 +187,7 @@ def capture(
         "hidden_processes": fs.hides_processes(),
         "unreadable": unreadable,
         "owners": True,
+        "ip_local_port_range": list(fs.local_port_range()),
     }
     ProcFS.write_file(dest + "/" + MANIFEST, (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode())
     return manifest

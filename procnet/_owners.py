@@ -25,7 +25,9 @@ from ._parse.process import (
     status_uids,
 )
 from ._proc import Denied, Gone, ProcessDir, ProcFS
-from ._records import Owner, Process
+from ._records import Owner, Process, fast_constructor
+
+new_owner = fast_constructor(Owner)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -91,17 +93,31 @@ def read_process(proc: ProcessDir, comm: Optional[str] = None, *, details: bool 
     return Process(proc.pid, comm, cmdline, uid, _user_name(uid) if uid is not None else None)
 
 
-def _fd_mode(proc: ProcessDir, name: str, fdinfo_dir: str) -> Optional[str]:
-    """lsof's r/w/u: from the live link's own mode bits, else from fdinfo's flags."""
+#: The mode of every socket descriptor. net/socket.c sock_alloc_file() creates every
+#: socket's file (socket(), socketpair(), accept()) with O_RDWR, so FMODE_READ and
+#: FMODE_WRITE are always set and lsof's letter is always "u"; a socket cannot be opened
+#: any other way (open() of its /proc/<pid>/fd link fails with ENXIO, an O_PATH open
+#: shows the path, not socket:[N]). tests/test_owners.py checks the fdinfo flags and the
+#: link's mode bits of every socket descriptor on the live machine against it. Reading it
+#: per descriptor would cost one more syscall per socket: a third of the scan.
+SOCKET_MODE = "u"
+
+
+def fd_mode(proc: ProcessDir, name: str) -> Optional[str]:
+    """lsof's r/w/u for any descriptor: the live link's own mode bits, else fdinfo's flags.
+
+    None when the descriptor closed meanwhile.
+    """
     st_mode = proc.fd_link_mode(name)
     if st_mode is None:
         return None
     mode = mode_from_link_mode(st_mode)
     if mode is not None:
         return mode
+    path = "%s/fdinfo/%s" % (proc.path, name)
     try:
-        return mode_from_flags(fdinfo_flags(proc.read(fdinfo_dir + name), path=proc.path + "/" + fdinfo_dir + name))
-    except (Gone, ParseError):
+        return mode_from_flags(fdinfo_flags(proc.read("fdinfo/" + name), path=path))
+    except Gone:
         return None
 
 
@@ -110,26 +126,6 @@ def _is_kernel_thread(proc: ProcessDir) -> bool:
         return bool(stat_flags(proc.read("stat")) & PF_KTHREAD)
     except (Gone, Denied, ParseError):
         return False
-
-
-def _socket_fds(
-    proc: ProcessDir, wanted: Optional[AbstractSet[int]], fdinfo_dir: str
-) -> Tuple[List[str], List[Tuple[int, int, str]]]:
-    """The descriptor names of a table, and (fd, inode, mode) of its sockets."""
-    found = []
-    names = proc.fds()
-    for name in names:
-        target = proc.fd_target(name)
-        if target is None or not target.startswith("socket:["):
-            continue
-        inode = socket_inode(target)
-        if inode is None or (wanted is not None and inode not in wanted):
-            continue
-        mode = _fd_mode(proc, name, fdinfo_dir)
-        if mode is None:  # closed between readlink and lstat
-            continue
-        found.append((int(name), inode, mode))
-    return names, found
 
 
 def scan(
@@ -162,10 +158,8 @@ def scan(
             continue
         with proc:
             try:
-                names, found = _socket_fds(proc, inodes, "fdinfo/")
-                owned: List[Tuple[int, int, str, Optional[int]]] = [
-                    (fd, inode, mode, None) for fd, inode, mode in found
-                ]
+                names, found = proc.socket_fds(inodes)
+                owned: List[Tuple[int, int, Optional[int]]] = [(fd, inode, None) for fd, inode in found]
                 if threads:
                     owned.extend(_thread_sockets(proc, names, found, inodes))
             except Gone:
@@ -185,8 +179,14 @@ def scan(
                 continue
             except Denied:
                 process = Process(pid, "?")
-            for fd, inode, mode, tid in owned:
-                index.setdefault(inode, []).append(Owner(pid, fd, mode, process.comm, tid, process))
+            comm = process.comm
+            for fd, inode, tid in owned:
+                entry = index.get(inode)
+                owner = new_owner(pid, fd, SOCKET_MODE, comm, tid, process)
+                if entry is None:
+                    index[inode] = [owner]
+                else:
+                    entry.append(owner)
     report = ScanReport(scanned, tuple(sorted(set(denied))), tuple(vanished), fs.hides_processes())
     return OwnerIndex(index, report)
 
@@ -194,14 +194,16 @@ def scan(
 def _thread_sockets(
     proc: ProcessDir,
     leader_names: List[str],
-    leader: List[Tuple[int, int, str]],
+    leader: List[Tuple[int, int]],
     wanted: Optional[AbstractSet[int]],
-) -> List[Tuple[int, int, str, Optional[int]]]:
-    """Sockets of threads whose descriptor table is not their process's.
+) -> List[Tuple[int, int, Optional[int]]]:
+    """(fd, inode, tid) of sockets of threads whose descriptor table is not their process's.
 
     A thread made with clone() without CLONE_FILES, or that called unshare(CLONE_FILES),
     has a table of its own. Threads that share the table list the same descriptor
-    numbers, so only a thread whose fd listing differs from the leader's is read.
+    numbers, so only a thread whose fd listing differs from the leader's is read. (A
+    thread whose own table holds exactly the same numbers, pointing elsewhere, is not
+    seen: the listing is all that tells them apart without reading every link.)
     """
     try:
         tids = [int(t) for t in proc.listdir("task") if t.isdigit()]
@@ -210,8 +212,8 @@ def _thread_sockets(
     if len(tids) <= 1:
         return []
     leader_fds = set(leader_names)
-    leader_pairs = {(fd, inode) for fd, inode, _ in leader}
-    extra: List[Tuple[int, int, str, Optional[int]]] = []
+    leader_pairs = set(leader)
+    extra: List[Tuple[int, int, Optional[int]]] = []
     for tid in tids:
         if tid == proc.pid:
             continue
@@ -219,9 +221,9 @@ def _thread_sockets(
             with proc.task(tid) as task:
                 if set(task.fds()) == leader_fds:
                     continue
-                for fd, inode, mode in _socket_fds(task, wanted, "fdinfo/")[1]:
+                for fd, inode in task.socket_fds(wanted)[1]:
                     if (fd, inode) not in leader_pairs:
-                        extra.append((fd, inode, mode, tid))
+                        extra.append((fd, inode, tid))
         except (Gone, Denied):
             continue
     return extra
@@ -234,4 +236,4 @@ def merge_owners(index: OwnerIndex, inode: int) -> Tuple[Tuple[Owner, ...], bool
     return index.get(inode), index.report.complete
 
 
-__all__ = ["OwnerIndex", "ScanReport", "merge_owners", "read_process", "scan"]
+__all__ = ["OwnerIndex", "SOCKET_MODE", "ScanReport", "fd_mode", "merge_owners", "read_process", "scan"]

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+import socket
 from typing import (
+    TYPE_CHECKING,
     AbstractSet,
     Any,
     Callable,
@@ -33,6 +35,9 @@ from ._parse.unix import parse_unix
 from ._proc import DEFAULT_ROOT, Denied, Gone, ProcFS
 from ._records import InetSocket, Socket, TcpState
 
+if TYPE_CHECKING:
+    from ._filter import Filter
+
 #: psutil's proto vocabulary (plus raw and udplite) -> the tables it reads, in ss's order.
 PROTOS: Dict[str, Tuple[str, ...]] = {
     "tcp": ("tcp", "tcp6"),
@@ -53,6 +58,9 @@ PROTOS: Dict[str, Tuple[str, ...]] = {
     "unix": ("unix",),
     "all": ("tcp", "tcp6", "udp", "udp6", "udplite", "udplite6", "raw", "raw6", "unix"),
 }
+
+_TABLE_FAMILY: Dict[str, int] = {t: int(f) for t, (_, f) in INET_TABLES.items()}
+_TABLE_FAMILY["unix"] = int(socket.AF_UNIX)
 
 Network = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
 AddressSpec = Union[str, ipaddress.IPv4Address, ipaddress.IPv6Address, Network]
@@ -173,7 +181,7 @@ class Query:
         uid: Optional[Union[int, Iterable[int]]] = None,
         inode: Optional[Union[int, Iterable[int]]] = None,
         netns: NetnsSpec = None,
-        filter: Optional[str] = None,
+        filter: Union[None, str, Filter] = None,
         owners: bool = True,
         details: bool = False,
         threads: bool = True,
@@ -188,11 +196,27 @@ class Query:
         states: Optional[FrozenSet[TcpState]] = None if default_states is None else frozenset(default_states)
         if state is not None:
             states = _states.resolve(state)
-        self.expression = None
+        self.fs = ProcFS(root)
+        self.expression: Optional[Filter] = None
         if filter is not None:
+            from ._filter import Filter as _Filter
             from ._filter import compile_filter
 
-            self.expression = compile_filter(filter)
+            if isinstance(filter, _Filter):
+                self.expression = filter
+            elif isinstance(filter, str):
+                protocols = tuple(sorted({INET_TABLES[t][0] for t in self.tables if t != "unix"}))
+                self.expression = compile_filter(
+                    filter,
+                    protocols=protocols or ("tcp", "udp"),
+                    ephemeral_ports=self.fs.local_port_range(),
+                )
+            else:
+                raise TypeError("filter= takes an ss expression (str) or a compiled Filter, not %r" % (filter,))
+            families = self.expression.families
+            if families is not None:
+                # "unix:" / "inet6:" in the expression: tables of other families are not read.
+                self.tables = tuple(t for t in self.tables if _TABLE_FAMILY[t] in families)
             expr_states = self.expression.states
             if expr_states is not None:
                 states = expr_states if state is None else states & expr_states  # type: ignore[operator]
@@ -214,7 +238,6 @@ class Query:
         if backend not in ("auto", "proc", "netlink"):
             raise ValueError("backend= takes 'auto', 'proc' or 'netlink', not %r" % (backend,))
         self.backend = backend
-        self.fs = ProcFS(root)
         self.on_error = on_error
 
     # -- row filters --------------------------------------------------------------------

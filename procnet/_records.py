@@ -12,7 +12,7 @@ import enum
 import ipaddress
 import socket
 import sys
-from typing import TYPE_CHECKING, Any, Optional, Tuple, TypeVar, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Tuple, TypeVar, Union
 
 IPAddress = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
 
@@ -445,6 +445,31 @@ class UnixSocket:
 
 
 Socket = Union[InetSocket, UnixSocket]
+
+
+def fast_constructor(cls: Callable[..., _T]) -> Callable[..., _T]:
+    """A function that builds ``cls`` from all its fields, positionally, without ``__init__``.
+
+    A frozen dataclass's ``__init__`` sets each field through ``object.__setattr__``: at
+    100,000 records that is a third of the parse. This builds the same object (same
+    fields, same values, equal to one made by ``__init__``) by setting the slots directly
+    (or, before 3.10, the instance dict in one assignment). Only the parsers use it, on
+    values they have already checked.
+    """
+    names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
+    args = ", ".join(names)
+    namespace: Dict[str, Any] = {"new": object.__new__, "cls": cls, "setattr": object.__setattr__}
+    if "__slots__" in vars(cls):
+        body = "".join("    set_%s(obj, %s)\n" % (n, n) for n in names)
+        for n in names:
+            namespace["set_" + n] = getattr(cls, n).__set__
+    else:
+        body = "    setattr(obj, '__dict__', {%s})\n" % ", ".join("%r: %s" % (n, n) for n in names)
+    source = "def make(%s):\n    obj = new(cls)\n%s    return obj\n" % (args, body)
+    exec(source, namespace)
+    make: Callable[..., _T] = namespace["make"]
+    make.__doc__ = "Build a %s from all its fields, positionally." % getattr(cls, "__name__", "record")
+    return make
 
 __all__ = [
     "Endpoint",
