@@ -367,8 +367,28 @@ class Query:
                 else:
                     yield ns, functools.partial(iter, records)
             return
+        check_unix = self.backend == "proc" and self.netns in (None, "self") and self.fs.is_live()
         for table, ns, data, path in self._tables():
-            yield ns, functools.partial(self._parse, table, data, path)
+            if table == "unix" and check_unix and _netlink_available():
+                yield ns, functools.partial(self._confirmed_unix, data, path)
+            else:
+                yield ns, functools.partial(self._parse, table, data, path)
+
+    def _confirmed_unix(self, data: bytes, path: str) -> Iterator[Socket]:
+        """The text table's unix rows, each flagged ``text_only`` when the kernel's
+        netlink answer does not list the same (inode, path): a path with a newline can
+        forge a row of /proc/net/unix; netlink cannot be fooled that way."""
+        from . import _netlink
+        from ._parse.netlink import NetlinkError
+
+        try:
+            kernel = {(s.inode, s.path) for s in _netlink.iter_unix(None if self.states is None else sorted(self.states))}
+        except NetlinkError:
+            kernel = None
+        for rec in self._parse("unix", data, path):
+            if kernel is not None:
+                object.__setattr__(rec, "text_only", (rec.inode, getattr(rec, "path", None)) not in kernel)
+            yield rec
 
     def _parse(self, table: str, data: bytes, path: str) -> Iterator[Socket]:
         states = self.states

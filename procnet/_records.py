@@ -424,6 +424,11 @@ class UnixSocket:
     uid: Optional[int] = None
     #: inodes of the clients waiting in a listener's accept queue
     pending_inodes: Optional[Tuple[int, ...]] = None
+    #: Cross-check of a text row against the kernel's netlink answer (live machine, own
+    #: namespace, ``backend="proc"``): True when only the text shows this (inode, path):
+    #: a row forged through a newline in another socket's path, or a socket that came or
+    #: went between the two reads. None when not checked (netlink records are exact).
+    text_only: Optional[bool] = None
 
     proto = "unix"
     family = socket.AF_UNIX
