@@ -1,0 +1,85 @@
+"""procnet's command line: ``procnet ss``, ``procnet lsof``, ``procnet capture``.
+
+``main(argv)`` returns the exit status (tests call it directly). Each subcommand lives
+in its own module, imported only when it is chosen, so that ``procnet ss -tln`` loads
+neither lsof's code nor the capture writer.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Callable, Dict, List, Optional, Sequence
+
+#: subcommand -> (module under procnet.cli, one-line summary)
+SUBCOMMANDS: Dict[str, "tuple[str, str]"] = {
+    "ss": ("ss", "sockets, as iproute2's ss lists them (-tulpn, filters)"),
+    "lsof": ("lsof", "open files of processes, as lsof lists them (-i, -p, PATH)"),
+    # Written by procnet.cli.capture (main(argv) -> int); listed only when present.
+    "capture": ("capture", "write a support bundle of the proc tree procnet reads"),
+}
+
+USAGE = """\
+usage: procnet COMMAND [ARGS...]
+       python3 -m procnet COMMAND [ARGS...]
+
+Which sockets exist on this Linux machine, and who owns them.
+
+commands:
+%s
+  procnet --version      print procnet's version
+  procnet COMMAND --help the options of COMMAND
+"""
+
+
+def _available() -> List[str]:
+    names = []
+    for name, (module, _) in SUBCOMMANDS.items():
+        if name == "capture":
+            import importlib.util
+
+            if importlib.util.find_spec("procnet.cli.capture") is None:
+                continue
+        names.append(name)
+    return names
+
+
+def _usage() -> str:
+    lines = ["  procnet %-14s %s" % (n, SUBCOMMANDS[n][1]) for n in _available()]
+    return USAGE % "\n".join(lines)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Run ``procnet ARGS`` and return its exit status (0 ok, 1 nothing found/error, 2 usage)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in ("-h", "--help", "help"):
+        (sys.stdout if args else sys.stderr).write(_usage())
+        return 0 if args else 2
+    if args[0] in ("-V", "--version"):
+        from .. import __version__
+
+        sys.stdout.write("procnet %s\n" % __version__)
+        return 0
+    name = args[0]
+    if name not in _available():
+        sys.stderr.write(
+            "procnet: unknown command %r; write one of: %s (see 'procnet --help')\n"
+            % (name, ", ".join(_available()))
+        )
+        return 2
+    module = importlib.import_module("procnet.cli." + SUBCOMMANDS[name][0])
+    entry: Callable[[List[str]], int] = getattr(module, "main")
+    try:
+        return int(entry(args[1:]))
+    except BrokenPipeError:
+        # `procnet ss | head`: the reader left; say nothing more.
+        try:
+            sys.stdout.close()
+        except OSError:
+            pass
+        return 0
+    except KeyboardInterrupt:
+        return 130
+
+
+__all__ = ["SUBCOMMANDS", "main"]

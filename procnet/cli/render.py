@@ -1,0 +1,317 @@
+"""Shared output helpers of the command line: escaping, column layout, names of hosts and ports.
+
+Nothing here touches the file system. Host-name lookups (``ss -r``, ``lsof`` without
+``-n``) go through :class:`HostResolver`, which bounds every lookup and the total time
+spent, so a machine without DNS answers with numbers instead of hanging.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import threading
+import time
+from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
+
+IPAddress = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
+
+
+def escape_text(text: str) -> str:
+    """Text from another process, safe to print on a terminal.
+
+    Printable characters (including space and printable non-ASCII) are kept; every
+    other character (control characters, DEL, C1 controls, line and paragraph
+    separators, bidi overrides...) and every byte that was not valid UTF-8 (kept by
+    :func:`os.fsdecode` as a surrogate escape) is written as ``\\xNN``, one escape per
+    byte of its UTF-8 encoding, as lsof prints such bytes.
+
+    >>> escape_text("a\\nb"), escape_text("ok \\u00e9"), escape_text("bad\\udcff")
+    ('a\\\\x0ab', 'ok \\u00e9', 'bad\\\\xff')
+    """
+    if text.isprintable():
+        return text
+    out: List[str] = []
+    for ch in text:
+        if ch.isprintable():
+            out.append(ch)
+        else:
+            for byte in ch.encode("utf-8", "surrogateescape"):
+                out.append("\\x%02x" % byte)
+    return "".join(out)
+
+
+def display_len(text: str) -> int:
+    """Length in bytes of the UTF-8 text, the unit ``ss`` pads columns in."""
+    return len(text.encode("utf-8", "surrogateescape"))
+
+
+# -- ss's column layout (iproute2 misc/ss.c render_calc_width / render) ------------------
+
+LEFT, RIGHT = "left", "right"
+
+
+class Column:
+    """One column of ss's table: alignment, title, left delimiter."""
+
+    __slots__ = ("align", "header", "ldelim", "disabled", "width", "max_len")
+
+    def __init__(self, align: str, header: str, ldelim: str, disabled: bool = False) -> None:
+        self.align = align
+        self.header = header
+        self.ldelim = ldelim
+        self.disabled = disabled
+        self.width = 0
+        self.max_len = 0
+
+
+def render_columns(
+    columns: Sequence[Column],
+    lines: Sequence[Sequence[str]],
+    screen_width: Optional[int] = None,
+    last_cell_unmeasured: bool = False,
+) -> str:
+    """Lay out ``lines`` (one cell per enabled column each) as ss does.
+
+    ``last_cell_unmeasured``: ss measures a cell when it moves to the next field, and the
+    last cell it wrote (the Process cell of its last row) is never moved past, so it does
+    not count toward its column's width; pass True to reproduce that.
+
+    ``screen_width`` None is ss writing to a pipe: every column is as wide as its widest
+    cell (plus its delimiter), nothing more. With a width (a terminal), the spare space
+    of each screen line is spread over its columns, and columns that do not fit start a
+    new line, as ``render_calc_width`` does.
+    """
+    enabled = [c for c in columns if not c.disabled]
+    for c in enabled:
+        c.max_len = 0
+    for row, cells in enumerate(lines):
+        for col, (c, cell) in enumerate(zip(enabled, cells)):
+            if last_cell_unmeasured and row == len(lines) - 1 and col == len(cells) - 1:
+                continue
+            n = display_len(cell)
+            if n > c.max_len:
+                c.max_len = n
+    limit = screen_width if screen_width is not None else 1 << 30
+    first = True
+    for c in enabled:
+        c.width = c.max_len + len(c.ldelim) if (not first and c.max_len) else c.max_len
+        c.width = min(c.width, limit)
+        if c.width:
+            first = False
+    if screen_width is not None:
+        _spread(enabled, screen_width)
+    out: List[str] = []
+    for cells in lines:
+        parts: List[str] = []
+        for i, (c, cell) in enumerate(zip(enabled, cells)):
+            printed = 0
+            if i:
+                parts.append(c.ldelim)
+                printed = len(c.ldelim)
+            n = display_len(cell)
+            if c.width and c.align == RIGHT:
+                pad = c.width - n - printed
+                if pad > 0:
+                    parts.append(" " * pad)
+                    printed += pad
+            parts.append(cell)
+            printed += n
+            if c.width and c.align == LEFT:
+                pad = c.width - printed
+                if pad > 0:
+                    parts.append(" " * pad)
+        out.append("".join(parts))
+    return "".join(line + "\n" for line in out)
+
+
+def _spread(cols: List[Column], screen_width: int) -> None:
+    """Second pass of ss's render_calc_width: line breaks and spare space."""
+    length = 0
+    linecols = 0
+    line_start = 0
+    i = 0
+    while i < len(cols):
+        c = cols[i]
+        if not c.width:
+            i += 1
+            continue
+        linecols += 1
+        length += c.width
+        last = not any(t.width for t in cols[i + 1 :])
+        if not last and length < screen_width:
+            i += 1
+            continue
+        if length != screen_width:
+            if length > screen_width:
+                length -= c.width
+                i -= 1
+                linecols -= 1
+            pad = screen_width - length
+            if linecols > 0:
+                spacing, rem = divmod(pad, linecols)
+                for t in range(i, line_start - 1, -1):
+                    if not cols[t].width:
+                        continue
+                    cols[t].width += spacing
+                    if rem:
+                        cols[t].width += 1
+                        rem -= 1
+        line_start = i + 1
+        length = 0
+        linecols = 0
+        i += 1
+
+
+# -- lsof's column layout (lsof print.c print_file) ---------------------------------------
+
+
+def format_lsof_table(rows: Sequence[Dict[str, str]], header: bool = True) -> str:
+    """The table lsof prints: COMMAND left-aligned, FD as descriptor + mode + lock,
+    every other column right-aligned, NAME last and unpadded.
+
+    Each row holds the keys ``command pid user fd mode lock type device size_off node
+    name`` (already escaped).
+    """
+    titles = (("command", "COMMAND"), ("pid", "PID"), ("user", "USER"), ("type", "TYPE"),
+              ("device", "DEVICE"), ("size_off", "SIZE/OFF"), ("node", "NODE"))
+    w = {key: len(title) for key, title in titles}
+    fd_w = 2
+    for r in rows:
+        for key, _ in titles:
+            if len(r[key]) > w[key]:
+                w[key] = len(r[key])
+        fd_w = max(fd_w, len(r["fd"]) + 2)
+    out: List[str] = []
+    if header and rows:
+        out.append(
+            "%-*s %*s %*s %*s   %*s %*s %*s %*s %s"
+            % (w["command"], "COMMAND", w["pid"], "PID", w["user"], "USER", fd_w - 2, "FD",
+               w["type"], "TYPE", w["device"], "DEVICE", w["size_off"], "SIZE/OFF",
+               w["node"], "NODE", "NAME")
+        )
+    for r in rows:
+        out.append(
+            "%-*s %*s %*s %*s%s%s %*s %*s %*s %*s %s"
+            % (w["command"], r["command"], w["pid"], r["pid"], w["user"], r["user"],
+               fd_w - 2, r["fd"], r["mode"] or " ", r["lock"] or " ", w["type"], r["type"],
+               w["device"], r["device"], w["size_off"], r["size_off"], w["node"], r["node"],
+               r["name"])
+        )
+    return "".join(line + "\n" for line in out)
+
+
+# -- names of hosts -----------------------------------------------------------------------
+
+
+class HostResolver:
+    """Reverse lookups with a bound: ``per_lookup`` seconds each, ``budget`` in all.
+
+    Each lookup runs in a daemon thread; when it does not answer in time, or the budget
+    is spent, the address is printed as a number and not asked again. A process never
+    waits on a resolver that does not answer.
+    """
+
+    def __init__(
+        self,
+        per_lookup: float = 1.0,
+        budget: float = 3.0,
+        lookup: Optional[Callable[[str], str]] = None,
+    ) -> None:
+        self.per_lookup = per_lookup
+        self.deadline = time.monotonic() + budget
+        self._lookup = lookup if lookup is not None else _gethostbyaddr
+        self._cache: Dict[str, Optional[str]] = {}
+
+    def name(self, ip: IPAddress) -> Optional[str]:
+        """The host name of ``ip``, or None (unknown, too slow, or out of budget)."""
+        key = str(ip)
+        if key in self._cache:
+            return self._cache[key]
+        remaining = self.deadline - time.monotonic()
+        result: Optional[str] = None
+        if remaining > 0:
+            box: List[str] = []
+
+            def work() -> None:
+                try:
+                    box.append(self._lookup(key))
+                except (OSError, UnicodeError, ValueError):
+                    pass
+
+            t = threading.Thread(target=work, name="procnet-resolve", daemon=True)
+            t.start()
+            t.join(min(self.per_lookup, remaining))
+            if box:
+                result = box[0]
+        self._cache[key] = result
+        return result
+
+
+def _gethostbyaddr(addr: str) -> str:
+    import socket
+
+    return socket.gethostbyaddr(addr)[0]
+
+
+def resolve_host_address(text: str, timeout: float = 2.0) -> List[IPAddress]:
+    """Addresses of a host name (or the literal address), bounded by ``timeout``.
+
+    Raises ValueError when the name does not resolve in time.
+    """
+    try:
+        return [ipaddress.ip_address(text)]
+    except ValueError:
+        pass
+    box: List[List[IPAddress]] = []
+
+    def work() -> None:
+        import socket
+
+        try:
+            infos = socket.getaddrinfo(text, None)
+        except (OSError, UnicodeError):
+            return
+        found: List[IPAddress] = []
+        for info in infos:
+            try:
+                ip = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
+            except ValueError:
+                continue
+            if ip not in found:
+                found.append(ip)
+        box.append(found)
+
+    t = threading.Thread(target=work, name="procnet-resolve", daemon=True)
+    t.start()
+    t.join(timeout)
+    if not box or not box[0]:
+        raise ValueError("cannot resolve host name %r (within %.1fs)" % (text, timeout))
+    return box[0]
+
+
+def port_text(port: int, proto: str, numeric: bool, ephemeral: Optional[Tuple[int, int]] = None) -> str:
+    """A port as ss and lsof print it: a service name unless ``numeric`` or none is known.
+
+    ``ephemeral`` is the local port range ss refuses to name (ip_local_port_range).
+    """
+    if numeric:
+        return str(port)
+    if ephemeral is not None and ephemeral[0] <= port <= ephemeral[1]:
+        return str(port)
+    from .._services import service_name
+
+    name = service_name(port, proto)
+    return name if name is not None else str(port)
+
+
+__all__ = [
+    "Column",
+    "HostResolver",
+    "LEFT",
+    "RIGHT",
+    "display_len",
+    "escape_text",
+    "format_lsof_table",
+    "port_text",
+    "render_columns",
+    "resolve_host_address",
+]

@@ -1,0 +1,515 @@
+"""``procnet ss``: iproute2's ``ss``, read from the proc tables (and sock_diag where it answers).
+
+Flags mean what they mean for ss (iproute2 ``misc/ss.c``): ``-t -u -w -x -4 -6`` choose
+the tables and families, with ss's own rules for combining them (``-x -4`` lists unix and
+every inet table; ``-t -6`` TCP over IPv6 only); ``-l`` listening (and unconnected
+datagram) sockets, ``-a`` all; without either, each table's default states (connected
+TCP and stream sockets, connected UDP/raw, nothing else). FILTER is ss's expression
+language (:mod:`procnet._filter`); its ``state``/``exclude`` clauses replace ``-l``/``-a``
+as they do in ss. Columns and their widths follow ss's ``render()``: Netid only when more
+than one table is listed, State only when more than one state can be.
+
+Where the output differs from ss, and why:
+
+* Only tcp, udp, raw and unix sockets are listed: the netlink, packet, dccp, sctp, mptcp,
+  vsock, tipc and xdp tables are not read, so ``procnet ss`` without a protocol flag shows
+  fewer rows than ``ss`` (which also lists ``nl`` and ``p_raw`` sockets).
+* ``[::]`` for a v6-only socket: ss learns IPV6_V6ONLY from sock_diag; procnet's records
+  do not carry it. A socket bound to a specific IPv6 address is v6-only (the kernel sets
+  it at bind), so its ``::`` peer prints ``[::]`` as in ss; a wildcard socket made v6-only
+  with setsockopt prints ``*`` where ss prints ``[::]``. ``-e`` prints no ``v6only:``. ``-e`` prints no ``cgroup:`` either.
+* Send-Q of a TCP listener is the backlog passed to listen() only when the record came
+  from sock_diag (``listen_backlog``); the text table has no backlog, so it prints 0.
+* unix sockets: the peer's inode (Peer "port") and the queues come from sock_diag
+  (``peer_inode``, ``rqueue``, ``wqueue``); from the text table they print as 0, as ss's
+  own /proc reader prints them. Rows are sorted by type and inode, as ss's /proc reader
+  sorts them (ss's netlink order is the kernel's hash order).
+* ``-e`` ``sk:`` is the socket cookie with sock_diag, else the text table's (hashed)
+  pointer; ``-i``, ``-m``, ``-s``, ``-K``, ``-E``, ``-Z``, ``-N``, ``-A``, ``-f`` are not
+  supported; ``-O`` is accepted (nothing procnet prints spans lines).
+* Text from other processes (process names, socket paths) is escaped (``\\xNN``) before
+  it reaches the terminal; ss prints it raw.
+* A usage error exits 2 (ss exits 255) with a message saying what to write instead.
+
+``--json`` prints one JSON object per socket, one per line (JSON Lines). Each object holds
+every field of the record (:func:`procnet.to_jsonable`: the keys of
+:class:`~procnet.InetSocket` or :class:`~procnet.UnixSocket`, ``owners`` as a list of
+objects), and under ``"ss"`` the rendered columns: ``netid``, ``state``, ``recv_q``,
+``send_q`` (ints), ``local_address``, ``local_port``, ``peer_address``, ``peer_port``,
+``process`` (strings, as printed, escaped).
+"""
+
+from __future__ import annotations
+
+import getopt
+import json
+import os
+import socket
+import sys
+from typing import IO, Any, Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
+
+from .render import LEFT, RIGHT, Column, HostResolver, escape_text, port_text, render_columns
+
+USAGE = """\
+usage: procnet ss [-tuwx46] [-l|-a] [-nrpeoHO] [--json] [--root DIR] [FILTER...]
+
+Which sockets exist and who owns them, as iproute2's ss prints them.
+
+  -t, --tcp          TCP sockets            -u, --udp        UDP sockets
+  -w, --raw          RAW sockets            -x, --unix       unix domain sockets
+  -4, --ipv4         IPv4 only              -6, --ipv6       IPv6 only
+  -l, --listening    listening (and unconnected datagram) sockets
+  -a, --all          sockets in every state
+  -n, --numeric      do not name services   -r, --resolve    name hosts (bounded wait)
+  -p, --processes    process owning each socket: users:(("name",pid=N,fd=M))
+  -e, --extended     uid, inode, socket cookie (and timers)
+  -o, --options      timers: timer:(on,1.2sec,0)
+  -H, --no-header    no header line         -O, --oneline    one line per socket
+      --json         one JSON object per socket (JSON Lines)
+      --root DIR     read this proc root (default: $PROC_ROOT, else the live one)
+  -h, --help         this message           -V, --version    procnet's version
+
+FILTER: ss's expression, e.g.  state established '( dport = :ssh or sport = :https )'
+"""
+
+_SHORT = "tuwx46lanrpeoHOhV"
+_LONG = [
+    "tcp", "udp", "raw", "unix", "ipv4", "ipv6", "listening", "all", "numeric", "resolve",
+    "processes", "extended", "options", "no-header", "oneline", "help", "version", "json", "root=",
+]
+
+# The ss tables procnet reads ("dbs" in ss.c), and each one's default states.
+TCP, UDP, RAW, U_STR, U_DGR, U_SEQ = "tcp", "udp", "raw", "u_str", "u_dgr", "u_seq"
+UNIX_DBS = (U_STR, U_DGR, U_SEQ)
+INET_DBS = (TCP, UDP, RAW)
+
+
+def _state_sets() -> Tuple[FrozenSet[Any], FrozenSet[Any], FrozenSet[Any], FrozenSet[Any], FrozenSet[Any]]:
+    from .. import _states
+    from .._records import TcpState
+
+    return (
+        _states.ALL,
+        _states.DEFAULT,
+        frozenset({TcpState.ESTABLISHED}),
+        frozenset({TcpState.CLOSE}),
+        frozenset({TcpState.LISTEN, TcpState.CLOSE}),
+    )
+
+
+class UsageError(Exception):
+    """A command line procnet ss cannot run; the message says what to write instead."""
+
+
+class Options:
+    """The parsed command line, with ss's table/family/state selection worked out."""
+
+    def __init__(self) -> None:
+        self.dbs: Set[str] = set()
+        self.families: Set[int] = set()
+        self.states: FrozenSet[Any] = frozenset()
+        self.state_flag: Optional[FrozenSet[Any]] = None
+        self.do_default = True
+        self.preferred_family: Optional[int] = None
+        self.numeric = False
+        self.resolve = False
+        self.users = False
+        self.details = False
+        self.options = False
+        self.header = True
+        self.oneline = False
+        self.json = False
+        self.root: Optional[str] = None
+        self.filter_words: List[str] = []
+        self.help = False
+        self.version = False
+
+
+def parse_args(argv: Sequence[str]) -> Options:
+    """ss's options, in ss's order of effects (``filter_db_set``, ``filter_af_set``...)."""
+    all_states, conn, estab, close, listening = _state_sets()
+    db_states = {TCP: conn, UDP: estab, RAW: estab, U_STR: conn, U_SEQ: conn, U_DGR: close}
+    o = Options()
+    try:
+        opts, rest = getopt.gnu_getopt(list(argv), _SHORT, _LONG)
+    except getopt.GetoptError as exc:
+        bad = exc.opt
+        hint = "run 'procnet ss --help' for the options"
+        if bad in ("i", "m", "s", "K", "E", "Z", "z", "N", "A", "f", "b", "M", "S", "d", "0", "D", "F"):
+            hint = "procnet ss does not support ss's -%s; %s" % (bad, hint)
+        raise UsageError("%s; %s" % (exc.msg, hint)) from None
+
+    def db_set(db: str) -> None:
+        o.states = o.states | db_states[db]
+        o.dbs.add(db)
+        o.do_default = False
+
+    def af_set(af: int) -> None:
+        o.states = o.states | conn
+        o.families.add(af)
+        o.do_default = False
+        o.preferred_family = af
+
+    for opt, value in opts:
+        if opt in ("-t", "--tcp"):
+            db_set(TCP)
+        elif opt in ("-u", "--udp"):
+            db_set(UDP)
+        elif opt in ("-w", "--raw"):
+            db_set(RAW)
+        elif opt in ("-x", "--unix"):
+            af_set(socket.AF_UNIX)
+        elif opt in ("-4", "--ipv4"):
+            af_set(socket.AF_INET)
+        elif opt in ("-6", "--ipv6"):
+            af_set(socket.AF_INET6)
+        elif opt in ("-a", "--all"):
+            o.state_flag = all_states
+        elif opt in ("-l", "--listening"):
+            o.state_flag = listening
+        elif opt in ("-n", "--numeric"):
+            o.numeric = True
+        elif opt in ("-r", "--resolve"):
+            o.resolve = True
+        elif opt in ("-p", "--processes"):
+            o.users = True
+        elif opt in ("-e", "--extended"):
+            o.details = True
+            o.options = True
+        elif opt in ("-o", "--options"):
+            o.options = True
+        elif opt in ("-H", "--no-header"):
+            o.header = False
+        elif opt in ("-O", "--oneline"):
+            o.oneline = True
+        elif opt == "--json":
+            o.json = True
+        elif opt == "--root":
+            o.root = value
+        elif opt in ("-h", "--help"):
+            o.help = True
+        elif opt in ("-V", "--version"):
+            o.version = True
+    o.filter_words = rest
+    return o
+
+
+def finish_selection(o: Options, filter_states: Optional[FrozenSet[Any]], filter_families: Optional[FrozenSet[int]]) -> None:
+    """ss.c main(): defaults, ``filter_states_set`` and ``filter_merge_defaults``."""
+    all_states, conn, _, _, _ = _state_sets()
+    state_filter = o.state_flag
+    if filter_states is not None:
+        state_filter = filter_states  # ss: a "state"/"exclude" clause replaces -l/-a
+    if o.do_default:
+        state_filter = state_filter if state_filter else conn
+        o.dbs = set(INET_DBS + UNIX_DBS)
+    if state_filter:
+        o.states = state_filter
+    db_families = {db: {socket.AF_INET, socket.AF_INET6} for db in INET_DBS}
+    db_families.update({db: {socket.AF_UNIX} for db in UNIX_DBS})
+    for db in list(o.dbs):
+        if not (db_families[db] & o.families):
+            o.families |= db_families[db]
+    for af in list(o.families):
+        af_dbs = set(UNIX_DBS) if af == socket.AF_UNIX else set(INET_DBS)
+        if not (af_dbs & o.dbs):
+            o.dbs |= af_dbs
+    if filter_families is not None:
+        o.families = set(filter_families)
+
+
+def _protos(o: Options) -> List[str]:
+    out: List[str] = []
+    for db in INET_DBS:
+        if db in o.dbs:
+            if socket.AF_INET in o.families:
+                out.append(db + "4")
+            if socket.AF_INET6 in o.families:
+                out.append(db + "6")
+    if socket.AF_UNIX in o.families and any(db in o.dbs for db in UNIX_DBS):
+        out.append("unix")
+    return out
+
+
+# -- rendering one socket -------------------------------------------------------------------
+
+_UNIX_NETID: Dict[int, str] = {int(socket.SOCK_STREAM): U_STR, int(socket.SOCK_SEQPACKET): U_SEQ}
+
+
+def unix_netid(type_: int) -> str:
+    """ss's unix_netid_name: u_str, u_seq, and u_dgr for anything else."""
+    return _UNIX_NETID.get(type_, U_DGR)
+
+
+def ms_timer(ms: int) -> str:
+    """ss's print_ms_timer: ``1.200ms``... as ss writes a timeout in milliseconds."""
+    secs, msecs = divmod(max(ms, 0), 1000)
+    minutes, secs = divmod(secs, 60)
+    out = ""
+    if minutes:
+        msecs = 0
+        out = "%dmin" % minutes
+        if minutes > 9:
+            secs = 0
+    if secs:
+        if secs > 9:
+            msecs = 0
+        out += "%d%s" % (secs, "." if msecs else "sec")
+    if msecs:
+        out += "%03dms" % msecs
+    return out
+
+
+def users_text(owners: Sequence[Any]) -> str:
+    """``users:(("name",pid=N,fd=M),...)`` in ss's order (its hash chain: last scanned first)."""
+    if not owners:
+        return ""
+    ordered = sorted(owners, key=lambda w: (w.pid, w.fd), reverse=True)
+    return " users:(%s)" % ",".join(
+        '("%s",pid=%d,fd=%d)' % (escape_text(w.comm), w.pid, w.fd) for w in ordered
+    )
+
+
+class Renderer:
+    """Turns records into ss's cells."""
+
+    def __init__(self, o: Options, ephemeral: Tuple[int, int], hz: int) -> None:
+        self.o = o
+        self.ephemeral = ephemeral
+        self.hz = hz
+        self.resolver = HostResolver() if o.resolve else None
+
+    def host(self, ip: Any, v6only: bool = False) -> str:
+        if ip.version == 6 and ip.is_unspecified and not v6only:
+            return "*"
+        text = None
+        if self.resolver is not None and not ip.is_unspecified:
+            text = self.resolver.name(ip)
+        if text is None:
+            text = str(ip)
+        text = escape_text(text)
+        if ip.version == 6 and ":" in text:
+            return "[%s]" % text
+        return text
+
+    def port(self, port: int, proto: str) -> str:
+        if port == 0:
+            return "*"
+        if proto == "raw":
+            return str(port) if self.o.numeric else _ip_proto_name(port)
+        return port_text(port, proto, self.o.numeric, self.ephemeral)
+
+    def cells(self, rec: Any) -> Dict[str, Any]:
+        from .._records import InetSocket, TcpState, Timer
+
+        o = self.o
+        if isinstance(rec, InetSocket):
+            netid = rec.proto if rec.proto != "udplite" else "udp"
+            rq, wq = rec.rx_queue, rec.tx_queue
+            if rec.state == TcpState.LISTEN and rec.listen_backlog is not None:
+                wq = rec.listen_backlog
+            v6only = _v6only(rec)
+            local_addr = self.host(rec.local.ip, v6only) + ":"
+            local_port = self.port(rec.local.port, rec.proto)
+            peer_addr = self.host(rec.remote.ip, v6only) + ":"
+            peer_port = self.port(rec.remote.port, rec.proto)
+            ext = users_text(rec.owners) if o.users else ""
+            if o.options and rec.timer != Timer.NONE:
+                timer = int(rec.timer)
+                retrans = rec.retransmits if timer == 1 else rec.probes
+                ms = (rec.timer_expires * 1000 + self.hz - 1) // self.hz
+                ext += " timer:(%s,%s,%d)" % (rec.timer.ss_name, ms_timer(ms), retrans)
+            if o.details:
+                if rec.uid:
+                    ext += " uid:%d" % rec.uid
+                ext += " ino:%d sk:%s" % (rec.inode, _sk(rec.pointer))
+                if rec.shutdown is not None:
+                    ext += " %s-%s" % ("-" if rec.shutdown & 1 else "<", "-" if rec.shutdown & 2 else ">")
+        else:
+            netid = unix_netid(rec.type)
+            rq = rec.rqueue if rec.rqueue is not None else 0
+            wq = rec.wqueue if rec.wqueue is not None else 0
+            local_addr = (escape_text(rec.path) if rec.path is not None else "*") + " "
+            local_port = str(rec.inode)
+            peer_addr = "* "
+            peer_port = str(rec.peer_inode if rec.peer_inode is not None else 0)
+            ext = users_text(rec.owners) if o.users else ""
+            if o.details:
+                if rec.shutdown is not None:
+                    ext += " %s-%s" % ("-" if rec.shutdown & 1 else "<", "-" if rec.shutdown & 2 else ">")
+                if rec.vfs_inode is not None and rec.vfs_dev is not None:
+                    ext += " ino:%d dev:%d/%d" % (rec.vfs_inode, os.major(rec.vfs_dev), os.minor(rec.vfs_dev))
+                if rec.pending_inodes:
+                    ext += " peers:" + "".join(" %d" % i for i in rec.pending_inodes)
+        return {
+            "netid": netid,
+            "state": rec.state.ss_name,
+            "recv_q": rq,
+            "send_q": wq,
+            "local_address": local_addr[:-1],
+            "local_port": local_port,
+            "peer_address": peer_addr[:-1],
+            "peer_port": peer_port,
+            "process": ext.lstrip(" "),
+            "_cells": [netid, rec.state.ss_name, "%-6d" % rq, "%-6d" % wq, local_addr, local_port,
+                       peer_addr, peer_port, ext],
+        }
+
+
+def _v6only(rec: Any) -> bool:
+    """Whether ss would print ``::`` as ``[::]`` (IPV6_V6ONLY set).
+
+    The kernel sets it itself when an IPv6 socket is bound to a specific, non-mapped
+    address (net/ipv6/af_inet6.c __inet6_bind); for a wildcard socket only sock_diag
+    knows it, and procnet prints ``*`` as for a dual-stack socket.
+    """
+    ip = rec.local.ip
+    return bool(ip.version == 6 and not ip.is_unspecified and ip.ipv4_mapped is None and rec.state in (7, 10))
+
+
+def _sk(pointer: str) -> str:
+    try:
+        return "%x" % int(pointer, 16)
+    except ValueError:
+        return escape_text(pointer)
+
+
+_IP_PROTOS = {0: "ip", 1: "icmp", 2: "igmp", 4: "ipencap", 6: "tcp", 17: "udp", 41: "ipv6",
+              47: "gre", 50: "esp", 51: "ah", 58: "ipv6-icmp", 89: "ospf", 103: "pim", 132: "sctp",
+              136: "udplite", 255: "raw"}
+
+
+def _ip_proto_name(number: int) -> str:
+    """ss's inet_proto_n2a for a raw socket's "port" (its protocol)."""
+    return _IP_PROTOS.get(number, str(number))
+
+
+def _columns(o: Options) -> List[Column]:
+    cols = [
+        Column(LEFT, "Netid", ""),
+        Column(LEFT, "State", " "),
+        Column(LEFT, "Recv-Q", " "),
+        Column(LEFT, "Send-Q", " "),
+        Column(RIGHT, "Local Address:", " "),
+        Column(LEFT, "Port", ""),
+        Column(RIGHT, "Peer Address:", " "),
+        Column(LEFT, "Port", ""),
+        Column(LEFT, "Process", ""),
+    ]
+    if len(o.dbs) <= 1:
+        cols[0].disabled = True
+    if len(o.states) <= 1:
+        cols[1].disabled = True
+    return cols
+
+
+_TABLE_ORDER = {"unix": 0, "raw": 1, "udp": 2, "udplite": 2, "tcp": 3}
+
+
+def _order(rec: Any) -> Tuple[int, int, int, int]:
+    """ss's order: unix (by type, inode), raw, udp, tcp; IPv4 before IPv6; tables' order within."""
+    if rec.proto == "unix":
+        return (0, rec.type, rec.inode, 0)
+    return (_TABLE_ORDER.get(rec.proto, 4), 0 if rec.family == socket.AF_INET else 1, 0, 0)
+
+
+def run(argv: Sequence[str], out: IO[str], err: IO[str]) -> int:
+    """The whole command, writing to ``out``/``err``; returns the exit status."""
+    try:
+        o = parse_args(argv)
+    except UsageError as exc:
+        err.write("procnet ss: %s\n" % exc)
+        return 2
+    if o.help:
+        out.write(USAGE)
+        return 0
+    if o.version:
+        from .. import __version__
+
+        out.write("procnet ss %s (iproute2 ss's output)\n" % __version__)
+        return 0
+
+    from .._errors import ProcNetError
+    from .._filter import FilterError, compile_filter
+    from .._proc import ProcFS
+    from .._query import Query
+    from .render import resolve_host_address
+
+    root = o.root or os.environ.get("PROC_ROOT") or None
+    try:
+        fs = ProcFS(root) if root else ProcFS()
+    except (TypeError, ValueError) as exc:
+        err.write("procnet ss: %s\n" % exc)
+        return 2
+    ephemeral = fs.local_port_range()
+    flt = None
+    if o.filter_words:
+        protocols = [p for p in ("tcp", "udp") if p in o.dbs or o.do_default] or ["tcp", "udp"]
+        try:
+            flt = compile_filter(
+                o.filter_words,
+                family=o.preferred_family,
+                protocols=protocols,
+                resolve=resolve_host_address,
+                ephemeral_ports=ephemeral,
+            )
+        except FilterError as exc:
+            err.write("procnet ss: bad FILTER: %s\n" % exc)
+            err.write("procnet ss: write a filter as ss reads it, e.g. 'sport = :22', 'state established', 'dst 10.0.0.0/8'\n")
+            return 2
+    finish_selection(o, None if flt is None else flt.states, None if flt is None else flt.families)
+    if not o.dbs or not o.families or not o.states:
+        what = "socket tables" if not o.dbs else "families" if not o.families else "socket states"
+        err.write("procnet ss: no %s to show with such filter.\n" % what)
+        return 0
+    protos = _protos(o)
+    kinds = set(o.dbs)
+    rows: List[Any] = []
+    if protos:
+        try:
+            query = Query(
+                protos,
+                state=o.states,
+                owners=o.users,
+                root=fs.root,
+                filter=flt if flt is not None and flt.expression is not None else None,
+            )
+            records = query.run()
+        except (ProcNetError, OSError) as exc:
+            err.write("procnet ss: %s\n" % exc)
+            return 1
+        for rec in records:
+            if rec.proto == "unix" and unix_netid(rec.type) not in kinds:
+                continue
+            rows.append(rec)
+    rows.sort(key=_order)
+    renderer = Renderer(o, ephemeral, ProcFS.clock_ticks())
+    rendered = [renderer.cells(rec) for rec in rows]
+    if o.json:
+        from .._json import to_jsonable
+
+        for rec, cells in zip(rows, rendered):
+            obj = to_jsonable(rec)
+            obj["ss"] = {k: v for k, v in cells.items() if not k.startswith("_")}
+            out.write(json.dumps(obj, sort_keys=True) + "\n")
+        return 0
+    cols = _columns(o)
+    enabled = [i for i, c in enumerate(cols) if not c.disabled]
+    lines: List[List[str]] = []
+    if o.header:
+        lines.append([cols[i].header for i in enabled])
+    for cells in rendered:
+        lines.append([cells["_cells"][i] for i in enabled])
+    width = None
+    if out.isatty():
+        try:
+            width = os.get_terminal_size(out.fileno()).columns or None
+        except (OSError, ValueError):
+            width = None
+    out.write(render_columns(cols, lines, width, last_cell_unmeasured=bool(rendered)))
+    return 0
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """``procnet ss ARGS``; returns the exit status."""
+    return run(sys.argv[1:] if argv is None else argv, sys.stdout, sys.stderr)
