@@ -4,7 +4,7 @@ Every dataclass field becomes a key of the same name. Addresses are strings, enu
 names (``"LISTEN"``, ``"AF_INET6"``, ``"SOCK_STREAM"``), ``None`` is ``null``. Text that
 is not valid UTF-8 (a socket path, a process name) is written with its bad bytes as
 ``\\xNN`` escapes, and the exact bytes are added as hex under ``<key>_hex``, so the JSON
-is always valid and nothing is lost.
+is always valid and nothing is lost. Flag sets (a unix socket's ``flags``) are numbers.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ import enum
 import ipaddress
 import os
 from typing import Any, Dict
+
+from ._records import ip_text
 
 
 def _text(value: str) -> Any:
@@ -37,6 +39,8 @@ def to_jsonable(value: Any) -> Any:
             if name not in out and hasattr(value, name):
                 out[name] = to_jsonable(getattr(value, name))
         return out
+    if isinstance(value, enum.Flag):
+        return int(value)  # a set of bits: its number, as the kernel prints it (in hex)
     if isinstance(value, enum.Enum):
         return value.name
     if isinstance(value, bool) or value is None or isinstance(value, (int, float)):
@@ -44,7 +48,7 @@ def to_jsonable(value: Any) -> Any:
     if isinstance(value, str):
         return _text(value)
     if isinstance(value, (ipaddress.IPv4Address, ipaddress.IPv6Address)):
-        return str(value)
+        return ip_text(value)
     if isinstance(value, (tuple, list)):
         return [to_jsonable(v) for v in value]
     if isinstance(value, dict):

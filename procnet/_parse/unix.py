@@ -11,9 +11,10 @@ never split or stripped, and a physical line that is not shaped like a row conti
 path of the row before it.
 
 What the text cannot tell apart (use the netlink source where it matters): a literal
-``@`` from a NUL in an abstract name; a path that ends with a newline followed by text
-shaped like a whole row from two rows (a local user can forge a row this way); a path's
-trailing ``\\n`` from the end of the row when the continuation line is empty.
+``@`` from a NUL in an abstract name; a path holding a newline followed by text shaped
+like a whole row from two rows (a local user can forge a row this way). A path that ends
+with a newline does read back exactly: its row is followed by an empty line, which the
+kernel writes in no other case.
 """
 
 from __future__ import annotations
