@@ -39,7 +39,7 @@ def to_jsonable(value: Any) -> Any:
             if name not in out and hasattr(value, name):
                 out[name] = to_jsonable(getattr(value, name))
         return out
-    if isinstance(value, enum.Flag):
+    if isinstance(value, enum.IntFlag):
         return int(value)  # a set of bits: its number, as the kernel prints it (in hex)
     if isinstance(value, enum.Enum):
         return value.name
