@@ -12,6 +12,7 @@ import re
 import socket
 import sys
 from typing import (
+    AbstractSet,
     Callable,
     Collection,
     Dict,
@@ -22,9 +23,10 @@ from typing import (
     Optional,
     Pattern,
     Tuple,
+    TypeVar,
 )
 
-from .._records import Endpoint, InetSocket, TcpState, Timer
+from .._records import Endpoint, InetSocket, IPAddress, TcpState, Timer, fast_constructor
 from ._common import ErrorHandler, Text, as_text, report, split_lines
 
 #: Every inet table procnet reads, with its protocol name and address family.
@@ -40,6 +42,7 @@ INET_TABLES: Dict[str, Tuple[str, socket.AddressFamily]] = {
 }
 
 _HEX = "[0-9A-Fa-f]"
+_E = TypeVar("_E")
 #: A decimal field: ASCII digits only (``\d`` would take any script's digits), and at
 #: most 20 of them (a u64): Python 3.11+ refuses int() of more than 4300 digits.
 _DEC = "[0-9]{1,20}"
@@ -81,6 +84,10 @@ _PATTERNS = {
     (True, 32): _row_pattern(32, True),
     (False, 8): _row_pattern(8, False),
     (False, 32): _row_pattern(32, False),
+}
+# The same rows, found all at once in the whole text: each match is one whole line.
+_TABLE_PATTERNS = {
+    key: re.compile("^" + p.pattern[: -len("$")] + "(?:\n|\\Z)", re.M) for key, p in _PATTERNS.items()
 }
 
 # Group indexes in a match's groups() tuple.
@@ -184,39 +191,63 @@ def _parse_inet(
     states: Optional[Collection[int]],
     on_error: Optional[ErrorHandler],
 ) -> Iterator[InetSocket]:
-    lines = split_lines(text)
-    if not lines:
+    wanted = None if states is None else frozenset(int(s) for s in states)
+    header_end = text.find("\n")
+    header_line = text if header_end < 0 else text[:header_end]
+    if not text:
         report(on_error, "empty table: no header line", path, 1, "")
         return
-    header = lines[0].split()
+    header = header_line.split()
     is_tcp = proto == "tcp"
     # The header tells the file kinds apart: IPv4 tables say "rem_address", IPv6 ones
     # "remote_address"; udp, udplite and raw end in "ref pointer drops", tcp does not.
     # Without this check a tcp table read as udp parses, with rto taken for drops.
     remote = "rem_address" if family == socket.AF_INET else "remote_address"
     if header[:3] != ["sl", "local_address", remote] or ("drops" in header) == is_tcp:
-        report(on_error, "not a %s table: unexpected header" % table, path, 1, lines[0])
+        report(on_error, "not a %s table: unexpected header" % table, path, 1, header_line)
         return
-    match = _PATTERNS[(is_tcp, 8 if family == socket.AF_INET else 32)].match
+    key = (is_tcp, 8 if family == socket.AF_INET else 32)
     decode_ip = _ip_decoder(family, byteorder)
+    # Addresses repeat (every connection to a listener shares its local address; most
+    # peers are a few hosts): each text is decoded once per table.
     endpoints: Dict[str, Endpoint] = {}
+    ips: Dict[str, IPAddress] = {}
+    new_endpoint = _new_endpoint
+    new_socket = _new_inet_socket
+    state_member = _STATE_MEMBERS
+    timer_member = _TIMER_MEMBERS
+    listen = int(TcpState.LISTEN)
+    time_wait_timer = int(Timer.TIME_WAIT)
 
     def endpoint(addr: str, port: str) -> Endpoint:
         key = addr + port
         ep = endpoints.get(key)
         if ep is None:
-            ep = endpoints[key] = Endpoint(decode_ip(addr), int(port, 16))
+            ip = ips.get(addr)
+            if ip is None:
+                ip = ips[addr] = decode_ip(addr)
+            ep = endpoints[key] = new_endpoint(ip, int(port, 16))
         return ep
 
-    wanted = None if states is None else frozenset(int(s) for s in states)
+    rows: Iterable[Tuple[str, ...]]
+    if wanted is None:
+        # One scan of the whole text in C gives every row's fields. When every data line
+        # matched (matches are whole lines, so counting them is enough) the table is
+        # clean; otherwise the lines are matched one by one to say which is bad.
+        data_lines = text.count("\n", header_end + 1) + (0 if text.endswith("\n") else 1) if header_end >= 0 else 0
+        found = _TABLE_PATTERNS[key].findall(text, header_end + 1) if header_end >= 0 else []
+        if len(found) == data_lines:
+            rows = found
+        else:
+            rows = _checked_rows(_PATTERNS[key].match, enumerate(split_lines(text)[1:], 1), is_tcp, family, path, on_error)
+    else:
+        # Pushdown of a state filter: a row shows its state as the only two-hex-digit
+        # token (" 0A "), so rows of other states are passed over by a search of the
+        # text, without being matched or decoded. A row damaged so badly that it shows
+        # none of the asked states cannot be one of them; it is not reported.
+        rows = _checked_rows(_PATTERNS[key].match, _rows_showing(text, wanted), is_tcp, family, path, on_error)
     seen_inodes = set()
-    for lineno in range(1, len(lines)):
-        line = lines[lineno]
-        m: Optional[Match[str]] = match(line)
-        if m is None:
-            report(on_error, _diagnose(line, is_tcp, family), path, lineno + 1, line)
-            continue
-        g = m.groups()
+    for g in rows:
         state = int(g[_ST], 16)
         if wanted is not None and state not in wanted:
             continue
@@ -230,31 +261,31 @@ def _parse_inet(
         rto = ato = quick = cwnd = ssthresh = fastopen = drops = None
         pingpong: Optional[bool] = None
         if is_tcp:
-            if g[16] is not None:
+            if g[16]:  # None from match(), "" from findall(): absent
                 rto = int(g[16])
                 ato = int(g[17])
                 flags = int(g[18])
                 quick = flags >> 1
                 pingpong = bool(flags & 1)
                 cwnd = int(g[19])
-                if state == TcpState.LISTEN:
+                if state == listen:
                     fastopen = int(g[20])
                 else:
                     ssthresh = int(g[20])
-            elif timer == Timer.TIME_WAIT:
+            elif timer == time_wait_timer:
                 # get_timewait4_sock prints a literal 0 uid: not the owner's.
                 uid = None
-        elif g[16] is not None:
+        elif g[16]:  # None from match(), "" from findall(): absent
             drops = int(g[16])
-        yield InetSocket(
+        yield new_socket(
             proto,
             family,
             endpoint(g[_LA], g[_LP]),
             endpoint(g[_RA], g[_RP]),
-            TcpState(state),
+            state_member[state],
             int(g[_TX], 16),
             int(g[_RX], 16),
-            Timer(timer),
+            timer_member[timer],
             int(g[_WHEN], 16),
             int(g[_RETR], 16),
             uid,
@@ -271,7 +302,83 @@ def _parse_inet(
             ssthresh,
             fastopen,
             drops,
+            None,  # netns
+            (),  # owners
+            None,  # owners_complete
+            None,  # listen_backlog
+            None,  # shutdown
+            None,  # tcp_info
         )
+
+
+def _checked_rows(
+    match: Callable[[str], Optional[Match[str]]],
+    lines: Iterable[Tuple[int, str]],
+    is_tcp: bool,
+    family: socket.AddressFamily,
+    path: str,
+    on_error: Optional[ErrorHandler],
+) -> Iterator[Tuple[str, ...]]:
+    """The fields of each line that is a row; each line that is not is reported."""
+    for index, line in lines:
+        m = match(line)
+        if m is None:
+            report(on_error, _diagnose(line, is_tcp, family), path, index + 1, line)
+            continue
+        yield m.groups()
+
+
+def _rows_showing(text: str, wanted: AbstractSet[int]) -> List[Tuple[int, str]]:
+    """(index, line) of the rows whose state token is one of ``wanted``, in table order.
+
+    One regular-expression scan of the whole text for the tokens (C speed, no per-line
+    Python); only the lines it lands in are cut out.
+    """
+    tokens = sorted({" %02X " % s for s in wanted} | {" %02x " % s for s in wanted})
+    finder = re.compile("|".join(re.escape(t) for t in tokens)).finditer
+    header_end = text.find("\n")
+    if header_end < 0:
+        return []
+    out: List[Tuple[int, str]] = []
+    find = text.find
+    index = 0
+    previous = 0
+    line_end = -1
+    for m in finder(text, header_end):
+        pos = m.start()
+        if pos < line_end:
+            continue  # a second token in a line already taken
+        start = text.rfind("\n", 0, pos) + 1
+        line_end = find("\n", pos)
+        if line_end < 0:
+            line_end = len(text)
+        index += text.count("\n", previous, start)
+        previous = start
+        out.append((index, text[start:line_end]))
+    return out
+
+
+# Records are built without their dataclass __init__ (see _records.fast_constructor): the
+# parser has checked every value, and at 100,000 rows __init__ is a third of the cost.
+_new_inet_socket = fast_constructor(InetSocket)
+_new_endpoint = fast_constructor(Endpoint)
+
+
+class _Members(Dict[int, _E]):
+    """number -> enum member, one dict lookup; a number the enum does not know becomes
+    (and stays) its UNKNOWN_<n> pseudo-member."""
+
+    def __init__(self, enum_type: Callable[[int], _E]) -> None:
+        super().__init__((int(m), m) for m in enum_type)  # type: ignore[attr-defined]
+        self._enum = enum_type
+
+    def __missing__(self, key: int) -> _E:
+        member = self[key] = self._enum(key)
+        return member
+
+
+_STATE_MEMBERS = _Members(TcpState)
+_TIMER_MEMBERS = _Members(Timer)
 
 
 _FIELD_NAMES = [
