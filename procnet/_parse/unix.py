@@ -21,14 +21,14 @@ from __future__ import annotations
 
 import re
 import socket
-from typing import Iterable, Iterator, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple
 
-from .._records import SocketStatus, TcpState, UnixFlag, UnixSocket
+from .._records import SocketStatus, TcpState, UnixFlag, UnixSocket, fast_constructor
 from ._common import ErrorHandler, Text, as_text, report, split_lines
 
 HEADER = "Num       RefCount Protocol Flags    Type St Inode Path"
 
-_ROW = re.compile(
+_FIELDS = (
     r"([0-9A-Fa-f]+): "  # %pK:
     r"([0-9A-Fa-f]{8}) "  # refcount %08X
     r"([0-9A-Fa-f]{8}) "  # protocol %08X (always 0)
@@ -36,9 +36,11 @@ _ROW = re.compile(
     r"([0-9A-Fa-f]{4}) "  # type %04X
     r"([0-9A-Fa-f]{2}) +"  # st %02X (SS_*)
     r"([0-9]{1,20})"  # inode %5llu (ASCII digits, at most a u64's 20: int() refuses 4300+)
-    r"(?: (.*))?\Z",  # " " + name, when bound
-    re.DOTALL,
 )
+# One physical line: the name group keeps its leading space (" " + name, when bound).
+_ROW = re.compile(_FIELDS + r"( .*)?\Z", re.DOTALL)
+# Every row of a table at once, when no line is a continuation.
+_TABLE_ROW = re.compile("^" + _FIELDS + r"( [^\n]*)?(?:\n|\Z)", re.MULTILINE)
 
 # iproute2 ss.c unix_show: SS_UNCONNECTED, SS_CONNECTING, SS_CONNECTED, SS_DISCONNECTING
 # shown as CLOSE, SYN-SENT, ESTAB, CLOSING; the accept flag wins and shows LISTEN.
@@ -50,6 +52,24 @@ _SS_STATE = {
 }
 
 _SOCK_TYPES = {int(k): k for k in (socket.SOCK_STREAM, socket.SOCK_DGRAM, socket.SOCK_SEQPACKET)}
+
+
+class _Members(Dict[int, Any]):
+    """number -> enum member (flag set) in one dict lookup, made on first sight."""
+
+    def __init__(self, make: Callable[[int], Any]) -> None:
+        super().__init__()
+        self._make = make
+
+    def __missing__(self, key: int) -> Any:
+        member = self[key] = self._make(key)
+        return member
+
+
+_STATUS_MEMBERS = _Members(SocketStatus)
+_FLAG_MEMBERS = _Members(UnixFlag)
+# Built without __init__: the parser has checked every value (see _records.fast_constructor).
+_new_unix_socket = fast_constructor(UnixSocket)
 
 
 def unix_state(flags: int, status: int) -> TcpState:
@@ -91,52 +111,93 @@ def _parse_unix(
     wanted: Optional[frozenset[int]],
     on_error: Optional[ErrorHandler],
 ) -> Iterator[UnixSocket]:
-    lines = split_lines(text)
-    if not lines:
+    header_end = text.find("\n")
+    header = text if header_end < 0 else text[:header_end]
+    if not text:
         report(on_error, "empty table: no header line", path, 1, "")
         return
-    if lines[0].split()[:2] != ["Num", "RefCount"]:
-        report(on_error, "not a unix table: unexpected header", path, 1, lines[0])
+    if header.split()[:2] != ["Num", "RefCount"]:
+        report(on_error, "not a unix table: unexpected header", path, 1, header)
         return
+    rows: Iterable[Tuple[str, ...]]
+    found = _TABLE_ROW.findall(text, header_end + 1) if header_end >= 0 else []
+    data_lines = (text.count("\n", header_end + 1) + (0 if text.endswith("\n") else 1)) if header_end >= 0 else 0
+    if len(found) == data_lines:
+        # Every physical line is a row: no path held a newline, nothing is bad. The
+        # name group keeps its leading space, so that "" (no name) and " " + "" differ.
+        rows = found
+    else:
+        rows = _joined_rows(split_lines(text), path, on_error)
     seen = set()
-    # A row is complete only once the next row starts: its path may continue on the
-    # following physical lines.
+    new_socket = _new_unix_socket
+    statuses = _STATUS_MEMBERS
+    flag_sets = _FLAG_MEMBERS
+    types = _SOCK_TYPES
+    ss_state = _SS_STATE
+    listen = TcpState.LISTEN
+    close = TcpState.CLOSE
+    acceptcon = int(UnixFlag.ACCEPTCON)
+    for groups in rows:
+        inode = int(groups[6])
+        if inode:
+            if inode in seen:
+                continue
+            seen.add(inode)
+        flags = int(groups[3], 16)
+        status = int(groups[5], 16)
+        # iproute2 ss.c unix_show: the accept flag shows LISTEN, else St maps through
+        # unix_state_map (SS_UNCONNECTED..SS_DISCONNECTING -> CLOSE, SYN-SENT, ESTAB, CLOSING).
+        state = listen if flags & acceptcon else ss_state.get(status, close)
+        if wanted is not None and state not in wanted:
+            continue
+        type_ = int(groups[4], 16)
+        name = groups[7]
+        yield new_socket(
+            types.get(type_, type_),
+            state,
+            statuses[status],
+            flag_sets[flags],
+            int(groups[1], 16),
+            inode,
+            name[1:] if name else None,
+            groups[0],
+            int(groups[2], 16),
+            None,  # netns
+            (),  # owners
+            None,  # owners_complete
+            None,  # peer_inode
+            None,  # rqueue
+            None,  # wqueue
+            None,  # vfs_inode
+            None,  # vfs_dev
+            None,  # shutdown
+            None,  # uid
+            None,  # pending_inodes
+            None,  # text_only
+        )
+
+
+def _joined_rows(lines: List[str], path: str, on_error: Optional[ErrorHandler]) -> Iterator[Tuple[str, ...]]:
+    """Rows of a table whose lines are not all rows: a physical line that is not shaped
+    like a row continues the path of the row before it (the path held a newline); one
+    that follows a row without a path is bad and is reported."""
+    # A row is complete only once the next row starts.
     pending: Optional[Tuple[Tuple[str, ...], List[str]]] = None
     match = _ROW.match
     for lineno in range(1, len(lines) + 1):
         line = lines[lineno] if lineno < len(lines) else None
         m = match(line) if line is not None else None
         if line is not None and m is None:
-            if pending is not None and pending[0][7] is not None:
+            if pending is not None and pending[0][7]:
                 pending[1].append(line)  # the path held a newline
             else:
                 report(on_error, _diagnose(line), path, lineno + 1, line)
             continue
         if pending is not None:
             groups, rest = pending
-            name = groups[7]
             if rest:
-                name = "\n".join([name] + rest)
-            inode = int(groups[6])
-            if not (inode and inode in seen):
-                if inode:
-                    seen.add(inode)
-                flags = int(groups[3], 16)
-                status = int(groups[5], 16)
-                state = unix_state(flags, status)
-                if wanted is None or state in wanted:
-                    type_ = int(groups[4], 16)
-                    yield UnixSocket(
-                        _SOCK_TYPES.get(type_, type_),
-                        state,
-                        SocketStatus(status),
-                        UnixFlag(flags),
-                        int(groups[1], 16),
-                        inode,
-                        name,
-                        groups[0],
-                        int(groups[2], 16),
-                    )
+                groups = groups[:7] + ("\n".join([groups[7]] + rest),)
+            yield groups
         pending = None if m is None else (m.groups(), [])
 
 
