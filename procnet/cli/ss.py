@@ -42,7 +42,6 @@ objects), and under ``"ss"`` the rendered columns: ``netid``, ``state``, ``recv_
 from __future__ import annotations
 
 import getopt
-import json
 import os
 import socket
 import sys
@@ -430,7 +429,6 @@ def run(argv: Sequence[str], out: IO[str], err: IO[str]) -> int:
         return 0
 
     from .._errors import ProcNetError
-    from .._filter import FilterError, compile_filter
     from .._proc import ProcFS
     from .._query import Query
     from .render import resolve_host_address
@@ -444,6 +442,8 @@ def run(argv: Sequence[str], out: IO[str], err: IO[str]) -> int:
     ephemeral = fs.local_port_range()
     flt = None
     if o.filter_words:
+        from .._filter import FilterError, compile_filter  # only when there is a filter
+
         protocols = [p for p in ("tcp", "udp") if p in o.dbs or o.do_default] or ["tcp", "udp"]
         try:
             flt = compile_filter(
@@ -486,6 +486,8 @@ def run(argv: Sequence[str], out: IO[str], err: IO[str]) -> int:
     renderer = Renderer(o, ephemeral, ProcFS.clock_ticks())
     rendered = [renderer.cells(rec) for rec in rows]
     if o.json:
+        import json
+
         from .._json import to_jsonable
 
         for rec, cells in zip(rows, rendered):
