@@ -296,8 +296,11 @@ class Query:
             groups.setdefault(ns, []).append(pid)
         return groups
 
-    def _tables(self) -> Iterator[Tuple[str, Optional[int], bytes, str]]:
-        """(table, netns, data, path) for every text table of every namespace asked."""
+    def _tables(self) -> Iterator[Tuple[str, Optional[int], str, str]]:
+        """(table, netns, text, path) for every text table of every namespace asked.
+
+        The bytes are decoded at once (undecodable bytes kept as surrogate escapes, as the
+        parsers keep them) so that only one copy of a large table is held."""
         fs = self.fs
         if self.netns == "all":
             groups = self._members()
@@ -309,14 +312,14 @@ class Query:
                         except (Gone, Denied):
                             continue
                         if data is not None:
-                            yield table, ns, data, fs.path(member, "net", table)
+                            yield table, ns, _text(data), fs.path(member, "net", table)
                         break
             return
         ns, pid = self._source()
         for table in self.tables:
             data = fs.read_net_table(table, pid)
             if data is not None:
-                yield table, ns, data, fs.path("net", table) if pid is None else fs.path(pid, "net", table)
+                yield table, ns, _text(data), fs.path("net", table) if pid is None else fs.path(pid, "net", table)
 
     def _use_netlink(self) -> bool:
         """Whether sock_diag answers: the caller's own namespace on the live machine only."""
@@ -329,6 +332,10 @@ class Query:
                     "backend='netlink' asks the running kernel about the caller's own network "
                     "namespace; for root=%r, netns=%r use backend='proc' or 'auto'" % (self.fs.root, self.netns)
                 )
+            if not _netlink_available():
+                from ._parse.netlink import NetlinkUnavailable
+
+                raise NetlinkUnavailable(0, "backend='netlink': this process cannot use sock_diag here; use 'auto' or 'proc'")
             return True
         return live and _netlink_available()
 
@@ -345,8 +352,8 @@ class Query:
             proto, family = INET_TABLES[table]
             return list(_netlink.iter_inet(proto, family, states))
         except NetlinkUnavailable:
-            if self.backend == "netlink":
-                raise
+            # This kernel lacks the diag module for the protocol (raw_diag often): that
+            # one table is read as text, whichever backend was asked for.
             return None
 
     def _chunks(self) -> Iterator[Tuple[Optional[int], Callable[[], Iterable[Socket]]]]:
@@ -360,21 +367,21 @@ class Query:
             for table in self.tables:
                 records = self._netlink_records(table)
                 if records is None:
-                    data = self.fs.read_net_table(table)
-                    if data is None:
+                    raw = self.fs.read_net_table(table)
+                    if raw is None:
                         continue
-                    yield ns, functools.partial(self._parse, table, data, self.fs.path("net", table))
+                    yield ns, functools.partial(self._parse, table, _text(raw), self.fs.path("net", table))
                 else:
                     yield ns, functools.partial(iter, records)
             return
         check_unix = self.backend == "proc" and self.netns in (None, "self") and self.fs.is_live()
-        for table, ns, data, path in self._tables():
+        for table, ns, text, path in self._tables():
             if table == "unix" and check_unix and _netlink_available():
-                yield ns, functools.partial(self._confirmed_unix, data, path)
+                yield ns, functools.partial(self._confirmed_unix, text, path)
             else:
-                yield ns, functools.partial(self._parse, table, data, path)
+                yield ns, functools.partial(self._parse, table, text, path)
 
-    def _confirmed_unix(self, data: bytes, path: str) -> Iterator[Socket]:
+    def _confirmed_unix(self, data: str, path: str) -> Iterator[Socket]:
         """The text table's unix rows, each flagged ``text_only`` when the kernel's
         netlink answer does not list the same (inode, path): a path with a newline can
         forge a row of /proc/net/unix; netlink cannot be fooled that way."""
@@ -390,7 +397,7 @@ class Query:
                 object.__setattr__(rec, "text_only", (rec.inode, getattr(rec, "path", None)) not in kernel)
             yield rec
 
-    def _parse(self, table: str, data: bytes, path: str) -> Iterator[Socket]:
+    def _parse(self, table: str, data: str, path: str) -> Iterator[Socket]:
         states = self.states
         if table == "unix":
             return parse_unix(data, path=path, states=states, on_error=self.on_error)
@@ -485,6 +492,10 @@ class SocketIterator(Iterator[Socket]):
             done = q._finish(rec, ns, None)
             if done is not None:
                 yield done
+
+
+def _text(data: bytes) -> str:
+    return data.decode("utf-8", "surrogateescape")
 
 
 _NETLINK_OK: Optional[bool] = None

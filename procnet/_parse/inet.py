@@ -42,6 +42,8 @@ INET_TABLES: Dict[str, Tuple[str, socket.AddressFamily]] = {
 }
 
 _HEX = "[0-9A-Fa-f]"
+#: Most distinct addresses / endpoints a parse remembers (then it starts afresh).
+_CACHE_LIMIT = 1 << 16
 _E = TypeVar("_E")
 #: A decimal field: ASCII digits only (``\d`` would take any script's digits), and at
 #: most 20 of them (a u64): Python 3.11+ refuses int() of more than 4300 digits.
@@ -225,21 +227,21 @@ def _parse_inet(
         if ep is None:
             ip = ips.get(addr)
             if ip is None:
+                if len(ips) >= _CACHE_LIMIT:
+                    ips.clear()
                 ip = ips[addr] = decode_ip(addr)
+            if len(endpoints) >= _CACHE_LIMIT:
+                endpoints.clear()  # bounded: the iterator form must not grow with the table
             ep = endpoints[key] = new_endpoint(ip, int(port, 16))
         return ep
 
     rows: Iterable[Tuple[str, ...]]
     if wanted is None:
-        # One scan of the whole text in C gives every row's fields. When every data line
-        # matched (matches are whole lines, so counting them is enough) the table is
-        # clean; otherwise the lines are matched one by one to say which is bad.
-        data_lines = text.count("\n", header_end + 1) + (0 if text.endswith("\n") else 1) if header_end >= 0 else 0
-        found = _TABLE_PATTERNS[key].findall(text, header_end + 1) if header_end >= 0 else []
-        if len(found) == data_lines:
-            rows = found
-        else:
-            rows = _checked_rows(_PATTERNS[key].match, enumerate(split_lines(text)[1:], 1), is_tcp, family, path, on_error)
+        # One scan of the whole text in C finds the rows, each a whole line; a gap
+        # between two matches is a line that is not a row, and is reported there.
+        rows = _scanned_rows(
+            _TABLE_PATTERNS[key].finditer, _PATTERNS[key].match, text, header_end, is_tcp, family, path, on_error
+        )
     else:
         # Pushdown of a state filter: a row shows its state as the only two-hex-digit
         # token (" 0A "), so rows of other states are passed over by a search of the
@@ -309,6 +311,44 @@ def _parse_inet(
             None,  # shutdown
             None,  # tcp_info
         )
+
+
+def _scanned_rows(
+    finditer: Callable[[str, int], Iterator[Match[str]]],
+    match: Callable[[str], Optional[Match[str]]],
+    text: str,
+    header_end: int,
+    is_tcp: bool,
+    family: socket.AddressFamily,
+    path: str,
+    on_error: Optional[ErrorHandler],
+) -> Iterator[Tuple[str, ...]]:
+    """The fields of every row, found by one scan of the text, one row at a time.
+
+    Matches are whole lines; each must start where the previous one ended, so a gap is
+    one or more lines that are not rows: they are reported (with their line numbers) and
+    the scan goes on. Nothing is held but the current row.
+    """
+    if header_end < 0:
+        return
+    expected = header_end + 1
+    for m in finditer(text, expected):
+        start = m.start()
+        if start != expected:
+            yield from _checked_rows(match, _numbered_lines(text, expected, start), is_tcp, family, path, on_error)
+        expected = m.end()
+        yield m.groups()
+    if expected < len(text):
+        yield from _checked_rows(match, _numbered_lines(text, expected, len(text)), is_tcp, family, path, on_error)
+
+
+def _numbered_lines(text: str, start: int, end: int) -> List[Tuple[int, str]]:
+    """(index, line) of the lines in text[start:end] (index 0 is the header)."""
+    first = text.count("\n", 0, start)
+    chunk = text[start:end]
+    if chunk.endswith("\n"):
+        chunk = chunk[:-1]
+    return list(enumerate(chunk.split("\n"), first))
 
 
 def _checked_rows(
