@@ -450,7 +450,9 @@ class Lister:
         name = self.resolver.name(ip) if self.resolver is not None else None
         if name is not None:
             return escape_text(name)
-        return "[%s]" % ip if ip.version == 6 else str(ip)
+        from .._records import ip_text
+
+        return "[%s]" % ip_text(ip) if ip.version == 6 else str(ip)
 
     def endpoint(self, ep: Any, proto: str) -> str:
         if ep.port == 0:

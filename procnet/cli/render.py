@@ -10,7 +10,9 @@ from __future__ import annotations
 import ipaddress
 import threading
 import time
-from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
+from itertools import chain, islice
+from operator import itemgetter
+from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
 IPAddress = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
 
@@ -41,6 +43,8 @@ def escape_text(text: str) -> str:
 
 def display_len(text: str) -> int:
     """Length in bytes of the UTF-8 text, the unit ``ss`` pads columns in."""
+    if text.isascii():
+        return len(text)
     return len(text.encode("utf-8", "surrogateescape"))
 
 
@@ -80,16 +84,25 @@ def render_columns(
     of each screen line is spread over its columns, and columns that do not fit start a
     new line, as ``render_calc_width`` does.
     """
+    return "".join(column_chunks(columns, lines, screen_width, last_cell_unmeasured))
+
+
+def column_chunks(
+    columns: Sequence[Column],
+    lines: Sequence[Sequence[str]],
+    screen_width: Optional[int] = None,
+    last_cell_unmeasured: bool = False,
+    chunk_rows: int = 4096,
+) -> Iterator[str]:
+    """:func:`render_columns`, as pieces of text of at most ``chunk_rows`` lines each.
+
+    Writing the pieces one by one never holds the whole table as text, only its cells.
+    """
     enabled = [c for c in columns if not c.disabled]
-    for c in enabled:
-        c.max_len = 0
-    for row, cells in enumerate(lines):
-        for col, (c, cell) in enumerate(zip(enabled, cells)):
-            if last_cell_unmeasured and row == len(lines) - 1 and col == len(cells) - 1:
-                continue
-            n = display_len(cell)
-            if n > c.max_len:
-                c.max_len = n
+    ncols = len(enabled)
+    shortest = min(map(len, lines), default=ncols)
+    longest = max(map(len, lines), default=ncols)
+    ascii_only = _measure(enabled, lines, last_cell_unmeasured, shortest)
     limit = screen_width if screen_width is not None else 1 << 30
     first = True
     for c in enabled:
@@ -99,28 +112,74 @@ def render_columns(
             first = False
     if screen_width is not None:
         _spread(enabled, screen_width)
-    out: List[str] = []
-    for cells in lines:
-        parts: List[str] = []
-        for i, (c, cell) in enumerate(zip(enabled, cells)):
-            printed = 0
-            if i:
-                parts.append(c.ldelim)
-                printed = len(c.ldelim)
-            n = display_len(cell)
-            if c.width and c.align == RIGHT:
-                pad = c.width - n - printed
-                if pad > 0:
-                    parts.append(" " * pad)
-                    printed += pad
-            parts.append(cell)
-            printed += n
-            if c.width and c.align == LEFT:
-                pad = c.width - printed
-                if pad > 0:
-                    parts.append(" " * pad)
-        out.append("".join(parts))
-    return "".join(line + "\n" for line in out)
+    # Every cell ASCII and every row full: one %-format per line does the padding, as
+    # code points are bytes there. Anything else goes cell by cell, in UTF-8 bytes.
+    mod = _line_format(enabled).__mod__
+    fast = ascii_only and shortest == longest == ncols
+    for start in range(0, len(lines), chunk_rows):
+        part = lines[start : start + chunk_rows]
+        if fast:
+            yield "\n".join(map(mod, map(tuple, part))) + "\n"
+        else:
+            yield "".join(_line(enabled, cells) + "\n" for cells in part)
+
+
+def _measure(enabled: List[Column], lines: Sequence[Sequence[str]], last_cell_unmeasured: bool, shortest: int) -> bool:
+    """Set each column's ``max_len`` (UTF-8 bytes); whether every cell is ASCII."""
+    for c in enabled:
+        c.max_len = 0
+    if not lines:
+        return True
+    ascii_only = all(map(str.isascii, chain.from_iterable(lines)))
+    measure: Callable[[str], int] = len if ascii_only else display_len
+    last_row = len(lines) - 1
+    last_col = len(lines[-1]) - 1 if last_cell_unmeasured else -1
+    for j, c in enumerate(enabled):
+        rows: Iterable[Sequence[str]] = lines
+        if j == last_col:  # the last cell of the last row is not measured
+            rows = islice(lines, last_row)
+        if j >= shortest:
+            rows = [cells for cells in rows if len(cells) > j]
+        c.max_len = max(map(measure, map(itemgetter(j), rows)), default=0)
+    return ascii_only
+
+
+def _line_format(enabled: List[Column]) -> str:
+    """A %-format that lays out one row of ASCII cells as :func:`_line` does."""
+    parts: List[str] = []
+    for i, c in enumerate(enabled):
+        prefix = c.ldelim if i else ""
+        printed = len(prefix)
+        spec = "%s"
+        if c.width and c.align == RIGHT and c.width - printed > 0:
+            spec = "%" + str(c.width - printed) + "s"
+        elif c.width and c.align == LEFT and c.width - printed > 0:
+            spec = "%-" + str(c.width - printed) + "s"
+        parts.append(prefix.replace("%", "%%") + spec)
+    return "".join(parts)
+
+
+def _line(enabled: List[Column], cells: Sequence[str]) -> str:
+    """One row, padded in UTF-8 bytes as ss pads it (iproute2 misc/ss.c render)."""
+    parts: List[str] = []
+    for i, (c, cell) in enumerate(zip(enabled, cells)):
+        printed = 0
+        if i:
+            parts.append(c.ldelim)
+            printed = len(c.ldelim)
+        n = display_len(cell)
+        if c.width and c.align == RIGHT:
+            pad = c.width - n - printed
+            if pad > 0:
+                parts.append(" " * pad)
+                printed += pad
+        parts.append(cell)
+        printed += n
+        if c.width and c.align == LEFT:
+            pad = c.width - printed
+            if pad > 0:
+                parts.append(" " * pad)
+    return "".join(parts)
 
 
 def _spread(cols: List[Column], screen_width: int) -> None:
@@ -308,6 +367,7 @@ __all__ = [
     "HostResolver",
     "LEFT",
     "RIGHT",
+    "column_chunks",
     "display_len",
     "escape_text",
     "format_lsof_table",

@@ -45,9 +45,10 @@ import getopt
 import os
 import socket
 import sys
+from operator import itemgetter
 from typing import IO, Any, Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
 
-from .render import LEFT, RIGHT, Column, HostResolver, escape_text, port_text, render_columns
+from .render import LEFT, RIGHT, Column, HostResolver, column_chunks, escape_text, port_text
 
 USAGE = """\
 usage: procnet ss [-tuwx46] [-l|-a] [-nrpeoHO] [--json] [--root DIR] [FILTER...]
@@ -270,13 +271,29 @@ def users_text(owners: Sequence[Any]) -> str:
 
 
 class Renderer:
-    """Turns records into ss's cells."""
+    """Turns records into ss's cells.
+
+    Texts that repeat across rows are made once: a host per address object (the parser
+    shares one object per distinct address), a port per (port, protocol), a queue
+    length, a state name, a process name's escape.
+    """
 
     def __init__(self, o: Options, ephemeral: Tuple[int, int], hz: int) -> None:
         self.o = o
         self.ephemeral = ephemeral
         self.hz = hz
         self.resolver = HostResolver() if o.resolve else None
+        # id(ip) -> (ip, host text + ":", is a specific IPv6 address, is IPv6 "::").
+        # The entry holds the address, so its id cannot be reused while cached.
+        self._hosts: Dict[int, Tuple[Any, str, bool, bool]] = {}
+        self._ports: Dict[str, Dict[int, str]] = {}
+        self._queues: Dict[int, str] = {}
+        self._states: Dict[int, Tuple[Any, str]] = {}
+        self._comms: Dict[str, str] = {}
+        self._extended = o.options or o.details
+        from .._records import Timer
+
+        self._no_timer = Timer.NONE
 
     def host(self, ip: Any, v6only: bool = False) -> str:
         if ip.version == 6 and ip.is_unspecified and not v6only:
@@ -285,11 +302,31 @@ class Renderer:
         if self.resolver is not None and not ip.is_unspecified:
             text = self.resolver.name(ip)
         if text is None:
-            text = str(ip)
+            from .._records import ip_text
+
+            text = ip_text(ip)  # ::ffff:127.0.0.1, as ss prints it, on every Python
         text = escape_text(text)
         if ip.version == 6 and ":" in text:
             return "[%s]" % text
         return text
+
+    def _host_entry(self, ip: Any) -> Tuple[Any, str, bool, bool]:
+        if len(self._hosts) >= 65536:  # addresses not shared by the parser: stay bounded
+            self._hosts.clear()
+        # Whether ss prints ``::`` as ``[::]`` (IPV6_V6ONLY set) is known for a socket bound
+        # to a specific, non-mapped IPv6 address, as the kernel sets it at bind itself
+        # (net/ipv6/af_inet6.c __inet6_bind); a wildcard socket's is known only to
+        # sock_diag, and procnet prints ``*`` as for a dual-stack socket. The local text
+        # never depends on it (only "::" does, and a v6-only local address is not "::").
+        v6 = ip.version == 6
+        entry = (
+            ip,
+            self.host(ip) + ":",
+            v6 and not ip.is_unspecified and ip.ipv4_mapped is None,
+            v6 and ip.is_unspecified,
+        )
+        self._hosts[id(ip)] = entry
+        return entry
 
     def port(self, port: int, proto: str) -> str:
         if port == 0:
@@ -298,72 +335,129 @@ class Renderer:
             return str(port) if self.o.numeric else _ip_proto_name(port)
         return port_text(port, proto, self.o.numeric, self.ephemeral)
 
-    def cells(self, rec: Any) -> Dict[str, Any]:
-        from .._records import InetSocket, TcpState, Timer
+    def _port_cache(self, proto: str) -> Dict[int, str]:
+        return self._ports.setdefault(proto, {})
 
+    def _port(self, port: int, proto: str) -> str:
+        text = self._port_cache(proto)[port] = self.port(port, proto)
+        return text
+
+    def _queue(self, n: int) -> str:
+        text = self._queues.get(n)
+        if text is None:
+            text = "%-6d" % n
+            if len(self._queues) < 4096:  # bounded: queue lengths can be as many as rows
+                self._queues[n] = text
+        return text
+
+    def _state_entry(self, state: Any) -> Tuple[Any, str]:
+        entry = self._states[id(state)] = (state, state.ss_name)
+        return entry
+
+    def _users(self, owners: Sequence[Any]) -> str:
+        """:func:`users_text`, with each process name escaped once."""
+        if not owners:
+            return ""
+        comms = self._comms
+        if len(owners) == 1:
+            w = owners[0]
+            comm = comms.get(w.comm)
+            if comm is None:
+                comm = comms[w.comm] = escape_text(w.comm)
+            return ' users:(("%s",pid=%d,fd=%d))' % (comm, w.pid, w.fd)
+        return users_text(owners)
+
+    def row(self, rec: Any) -> Tuple[str, ...]:
+        """The nine cells of ``rec`` as ss prints them: Netid, State, Recv-Q, Send-Q,
+        Local Address (with its ``:``), Port, Peer Address (with its ``:``), Port, Process."""
+        proto = rec.proto
+        if proto == "unix":
+            return self._unix_row(rec)
+        # The hot path of a large table: cache lookups inline, the rest out of line.
+        state = rec.state
+        wq = rec.tx_queue
+        if state == 10 and rec.listen_backlog is not None:  # LISTEN: Send-Q is the backlog
+            wq = rec.listen_backlog
+        hosts = self._hosts
+        local, remote = rec.local, rec.remote
+        lip, rip = local.ip, remote.ip
+        le = hosts.get(id(lip)) or self._host_entry(lip)
+        pe = hosts.get(id(rip)) or self._host_entry(rip)
+        peer_addr = pe[1]
+        if pe[3] and le[2] and state in (7, 10):  # v6-only: its "::" peer is [::]
+            peer_addr = "[::]:"
+        ports = self._ports.get(proto) or self._port_cache(proto)
+        queues = self._queues
+        lport, rport, rq = local.port, remote.port, rec.rx_queue
+        ext = self._users(rec.owners) if self.o.users else ""
+        if self._extended:
+            ext += self._inet_extended(rec)
+        return (
+            proto if proto != "udplite" else "udp",
+            (self._states.get(id(state)) or self._state_entry(state))[1],
+            queues.get(rq) or self._queue(rq),
+            queues.get(wq) or self._queue(wq),
+            le[1],
+            ports.get(lport) or self._port(lport, proto),
+            peer_addr,
+            ports.get(rport) or self._port(rport, proto),
+            ext,
+        )
+
+    def _inet_extended(self, rec: Any) -> str:
+        """The ``-o`` timer and the ``-e`` details of an inet socket, each with its leading space."""
         o = self.o
-        if isinstance(rec, InetSocket):
-            netid = rec.proto if rec.proto != "udplite" else "udp"
-            rq, wq = rec.rx_queue, rec.tx_queue
-            if rec.state == TcpState.LISTEN and rec.listen_backlog is not None:
-                wq = rec.listen_backlog
-            v6only = _v6only(rec)
-            local_addr = self.host(rec.local.ip, v6only) + ":"
-            local_port = self.port(rec.local.port, rec.proto)
-            peer_addr = self.host(rec.remote.ip, v6only) + ":"
-            peer_port = self.port(rec.remote.port, rec.proto)
-            ext = users_text(rec.owners) if o.users else ""
-            if o.options and rec.timer != Timer.NONE:
-                timer = int(rec.timer)
-                retrans = rec.retransmits if timer == 1 else rec.probes
-                ms = (rec.timer_expires * 1000 + self.hz - 1) // self.hz
-                ext += " timer:(%s,%s,%d)" % (rec.timer.ss_name, ms_timer(ms), retrans)
-            if o.details:
-                if rec.uid:
-                    ext += " uid:%d" % rec.uid
-                ext += " ino:%d sk:%s" % (rec.inode, _sk(rec.pointer))
-                if rec.shutdown is not None:
-                    ext += " %s-%s" % ("-" if rec.shutdown & 1 else "<", "-" if rec.shutdown & 2 else ">")
-        else:
-            netid = unix_netid(rec.type)
-            rq = rec.rqueue if rec.rqueue is not None else 0
-            wq = rec.wqueue if rec.wqueue is not None else 0
-            local_addr = (escape_text(rec.path) if rec.path is not None else "*") + " "
-            local_port = str(rec.inode)
-            peer_addr = "* "
-            peer_port = str(rec.peer_inode if rec.peer_inode is not None else 0)
-            ext = users_text(rec.owners) if o.users else ""
-            if o.details:
-                if rec.shutdown is not None:
-                    ext += " %s-%s" % ("-" if rec.shutdown & 1 else "<", "-" if rec.shutdown & 2 else ">")
-                if rec.vfs_inode is not None and rec.vfs_dev is not None:
-                    ext += " ino:%d dev:%d/%d" % (rec.vfs_inode, os.major(rec.vfs_dev), os.minor(rec.vfs_dev))
-                if rec.pending_inodes:
-                    ext += " peers:" + "".join(" %d" % i for i in rec.pending_inodes)
+        ext = ""
+        if o.options and rec.timer != self._no_timer:
+            timer = int(rec.timer)
+            retrans = rec.retransmits if timer == 1 else rec.probes
+            ms = (rec.timer_expires * 1000 + self.hz - 1) // self.hz
+            ext += " timer:(%s,%s,%d)" % (rec.timer.ss_name, ms_timer(ms), retrans)
+        if o.details:
+            if rec.uid:
+                ext += " uid:%d" % rec.uid
+            ext += " ino:%d sk:%s" % (rec.inode, _sk(rec.pointer))
+            if rec.shutdown is not None:
+                ext += " %s-%s" % ("-" if rec.shutdown & 1 else "<", "-" if rec.shutdown & 2 else ">")
+        return ext
+
+    def _unix_row(self, rec: Any) -> Tuple[str, ...]:
+        o = self.o
+        netid = unix_netid(rec.type)
+        rq = rec.rqueue if rec.rqueue is not None else 0
+        wq = rec.wqueue if rec.wqueue is not None else 0
+        local_addr = (escape_text(rec.path) if rec.path is not None else "*") + " "
+        local_port = str(rec.inode)
+        peer_addr = "* "
+        peer_port = str(rec.peer_inode if rec.peer_inode is not None else 0)
+        ext = self._users(rec.owners) if o.users else ""
+        if o.details:
+            if rec.shutdown is not None:
+                ext += " %s-%s" % ("-" if rec.shutdown & 1 else "<", "-" if rec.shutdown & 2 else ">")
+            if rec.vfs_inode is not None and rec.vfs_dev is not None:
+                ext += " ino:%d dev:%d/%d" % (rec.vfs_inode, os.major(rec.vfs_dev), os.minor(rec.vfs_dev))
+            if rec.pending_inodes:
+                ext += " peers:" + "".join(" %d" % i for i in rec.pending_inodes)
+        state = self._states.get(id(rec.state)) or self._state_entry(rec.state)
+        return (netid, state[1], self._queue(rq), self._queue(wq), local_addr,
+                local_port, peer_addr, peer_port, ext)
+
+    def cells(self, rec: Any) -> Dict[str, Any]:
+        """The columns of ``rec`` by name, as ``--json`` prints them under ``"ss"``; under
+        ``"_cells"`` (not printed) the nine cells of :meth:`row`."""
+        row = self.row(rec)
         return {
-            "netid": netid,
-            "state": rec.state.ss_name,
-            "recv_q": rq,
-            "send_q": wq,
-            "local_address": local_addr[:-1],
-            "local_port": local_port,
-            "peer_address": peer_addr[:-1],
-            "peer_port": peer_port,
-            "process": ext.lstrip(" "),
-            "_cells": [netid, rec.state.ss_name, "%-6d" % rq, "%-6d" % wq, local_addr, local_port,
-                       peer_addr, peer_port, ext],
+            "netid": row[0],
+            "state": row[1],
+            "recv_q": int(row[2]),
+            "send_q": int(row[3]),
+            "local_address": row[4][:-1],
+            "local_port": row[5],
+            "peer_address": row[6][:-1],
+            "peer_port": row[7],
+            "process": row[8].lstrip(" "),
+            "_cells": list(row),
         }
-
-
-def _v6only(rec: Any) -> bool:
-    """Whether ss would print ``::`` as ``[::]`` (IPV6_V6ONLY set).
-
-    The kernel sets it itself when an IPv6 socket is bound to a specific, non-mapped
-    address (net/ipv6/af_inet6.c __inet6_bind); for a wildcard socket only sock_diag
-    knows it, and procnet prints ``*`` as for a dual-stack socket.
-    """
-    ip = rec.local.ip
-    return bool(ip.version == 6 and not ip.is_unspecified and ip.ipv4_mapped is None and rec.state in (7, 10))
 
 
 def _sk(pointer: str) -> str:
@@ -403,13 +497,21 @@ def _columns(o: Options) -> List[Column]:
 
 
 _TABLE_ORDER = {"unix": 0, "raw": 1, "udp": 2, "udplite": 2, "tcp": 3}
+# The sort key of an inet row, by protocol: (IPv4, IPv6). Made once, shared by every row.
+_INET_KEYS = {proto: (t << 128, t << 128 | 1 << 64) for proto, t in _TABLE_ORDER.items()}
+_OTHER_KEYS = (4 << 128, 4 << 128 | 1 << 64)
 
 
-def _order(rec: Any) -> Tuple[int, int, int, int]:
-    """ss's order: unix (by type, inode), raw, udp, tcp; IPv4 before IPv6; tables' order within."""
+def _order(rec: Any) -> int:
+    """ss's order: unix (by type, inode), raw, udp, tcp; IPv4 before IPv6; tables' order within.
+
+    One int, ``table << 128 | (type or IPv6) << 64 | inode``; the keys of inet rows are
+    made once, where a tuple key would cost an object per row.
+    """
     if rec.proto == "unix":
-        return (0, rec.type, rec.inode, 0)
-    return (_TABLE_ORDER.get(rec.proto, 4), 0 if rec.family == socket.AF_INET else 1, 0, 0)
+        key: int = int(rec.type) << 64 | rec.inode
+        return key
+    return _INET_KEYS.get(rec.proto, _OTHER_KEYS)[0 if rec.family == socket.AF_INET else 1]
 
 
 def run(argv: Sequence[str], out: IO[str], err: IO[str]) -> int:
@@ -464,7 +566,7 @@ def run(argv: Sequence[str], out: IO[str], err: IO[str]) -> int:
         return 0
     protos = _protos(o)
     kinds = set(o.dbs)
-    rows: List[Any] = []
+    records: List[Any] = []
     if protos:
         try:
             query = Query(
@@ -478,38 +580,53 @@ def run(argv: Sequence[str], out: IO[str], err: IO[str]) -> int:
         except (ProcNetError, OSError) as exc:
             err.write("procnet ss: %s\n" % exc)
             return 1
-        for rec in records:
-            if rec.proto == "unix" and unix_netid(rec.type) not in kinds:
-                continue
-            rows.append(rec)
-    rows.sort(key=_order)
+    # Sorting before dropping the unix kinds not asked for keeps the same order (the
+    # sort is stable), and sorts the query's own list in place.
+    records.sort(key=_order)
     renderer = Renderer(o, ephemeral, ProcFS.clock_ticks())
-    rendered = [renderer.cells(rec) for rec in rows]
     if o.json:
-        import json
-
-        from .._json import to_jsonable
-
-        for rec, cells in zip(rows, rendered):
-            obj = to_jsonable(rec)
-            obj["ss"] = {k: v for k, v in cells.items() if not k.startswith("_")}
-            out.write(json.dumps(obj, sort_keys=True) + "\n")
+        _write_json(records, kinds, renderer, out)
         return 0
     cols = _columns(o)
     enabled = [i for i, c in enumerate(cols) if not c.disabled]
-    lines: List[List[str]] = []
+    pick = None if len(enabled) == len(cols) else itemgetter(*enabled)
+    lines: List[Tuple[str, ...]] = []
     if o.header:
-        lines.append([cols[i].header for i in enabled])
-    for cells in rendered:
-        lines.append([cells["_cells"][i] for i in enabled])
+        lines.append(tuple(cols[i].header for i in enabled))
+    row = renderer.row
+    # Each record is let go as soon as its cells are made: the cells are much smaller.
+    for i, rec in enumerate(records):
+        records[i] = None
+        if rec.proto == "unix" and unix_netid(rec.type) not in kinds:
+            continue
+        cells = row(rec)
+        lines.append(cells if pick is None else pick(cells))
+    has_rows = len(lines) > (1 if o.header else 0)
+    del records
     width = None
     if out.isatty():
         try:
             width = os.get_terminal_size(out.fileno()).columns or None
         except (OSError, ValueError):
             width = None
-    out.write(render_columns(cols, lines, width, last_cell_unmeasured=bool(rendered)))
+    for chunk in column_chunks(cols, lines, width, last_cell_unmeasured=has_rows):
+        out.write(chunk)
     return 0
+
+
+def _write_json(records: List[Any], kinds: Set[str], renderer: Renderer, out: IO[str]) -> None:
+    """``--json``: one object per socket, written as soon as it is made."""
+    import json
+
+    from .._json import to_jsonable
+
+    for i, rec in enumerate(records):
+        records[i] = None
+        if rec.proto == "unix" and unix_netid(rec.type) not in kinds:
+            continue
+        obj = to_jsonable(rec)
+        obj["ss"] = {k: v for k, v in renderer.cells(rec).items() if not k.startswith("_")}
+        out.write(json.dumps(obj, sort_keys=True) + "\n")
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
