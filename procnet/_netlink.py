@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 import socket
-from typing import Iterable, Iterator, List, Optional, TypeVar
+from typing import Iterable, Iterator, List, Optional, Tuple, TypeVar
 
 from ._parse.netlink import (
     NETLINK_SOCK_DIAG,
@@ -57,6 +57,19 @@ def _open() -> socket.socket:
 
 
 def _dump(request: bytes, decoder: _DumpDecoder[_R], timeout: Optional[float]) -> Iterator[_R]:
+    for batch in _batches(request, decoder, timeout):
+        yield from batch
+
+
+def _collect(request: bytes, decoder: _DumpDecoder[_R], timeout: Optional[float]) -> List[_R]:
+    out: List[_R] = []
+    for batch in _batches(request, decoder, timeout):
+        out.extend(batch)
+    return out
+
+
+def _batches(request: bytes, decoder: _DumpDecoder[_R], timeout: Optional[float]) -> Iterator[List[_R]]:
+    """The records of each datagram of the reply to ``request``, a list per datagram."""
     sock = _open()
     try:
         sock.settimeout(timeout)
@@ -85,8 +98,7 @@ def _dump(request: bytes, decoder: _DumpDecoder[_R], timeout: Optional[float]) -
                 )
             if size == 0:
                 raise NetlinkError(0, "%s: the kernel closed the dump without NLMSG_DONE" % decoder.source)
-            for record in decoder.feed(bytes(view[:size])):
-                yield record
+            yield decoder.feed(bytes(view[:size]))
     finally:
         sock.close()
 
@@ -109,6 +121,12 @@ def iter_inet(
 
     >>> listeners = list(iter_inet("tcp", socket.AF_INET, [TcpState.LISTEN]))  # doctest: +SKIP
     """
+    return _dump(*_inet_query(proto, family, states, tcp_info), timeout)
+
+
+def _inet_query(
+    proto: str, family: int, states: Optional[Iterable[int]], tcp_info: bool
+) -> Tuple[bytes, InetDumpDecoder]:
     states = None if states is None else list(states)
     request = inet_request(proto, family, states, tcp_info=tcp_info)
     decoder = InetDumpDecoder(
@@ -117,7 +135,7 @@ def iter_inet(
         states=states,
         source="sock_diag %s%s" % (proto, "6" if family == socket.AF_INET6 else ""),
     )
-    return _dump(request, decoder, timeout)
+    return request, decoder
 
 
 def dump_inet(
@@ -133,7 +151,7 @@ def dump_inet(
     >>> [s.local.port for s in dump_inet("tcp", socket.AF_INET, [TcpState.LISTEN])]  # doctest: +SKIP
     [22, 631]
     """
-    return list(iter_inet(proto, family, states, tcp_info=tcp_info, timeout=timeout))
+    return _collect(*_inet_query(proto, family, states, tcp_info), timeout)
 
 
 def iter_unix(
@@ -160,7 +178,8 @@ def dump_unix(
     >>> [s.path for s in dump_unix([TcpState.LISTEN])]  # doctest: +SKIP
     ['/run/dbus/system_bus_socket', '@/tmp/.X11-unix/X0']
     """
-    return list(iter_unix(states, timeout=timeout))
+    states = None if states is None else list(states)
+    return _collect(unix_request(states), UnixDumpDecoder(states=states), timeout)
 
 
 def available(timeout: Optional[float] = DEFAULT_TIMEOUT) -> bool:

@@ -236,7 +236,9 @@ def _parse_inet(
         return ep
 
     rows: Iterable[Tuple[str, ...]]
-    if wanted is None:
+    if wanted is None or len(wanted) > 3:
+        # No filter, or one that keeps many states (searching for many tokens costs more
+        # than matching every row): every row is matched and the state tested after.
         # One scan of the whole text in C finds the rows, each a whole line; a gap
         # between two matches is a line that is not a row, and is reported there.
         rows = _scanned_rows(
@@ -368,7 +370,7 @@ def _checked_rows(
         yield m.groups()
 
 
-def _rows_showing(text: str, wanted: AbstractSet[int]) -> List[Tuple[int, str]]:
+def _rows_showing(text: str, wanted: AbstractSet[int]) -> Iterator[Tuple[int, str]]:
     """(index, line) of the rows whose state token is one of ``wanted``, in table order.
 
     One regular-expression scan of the whole text for the tokens (C speed, no per-line
@@ -378,8 +380,7 @@ def _rows_showing(text: str, wanted: AbstractSet[int]) -> List[Tuple[int, str]]:
     finder = re.compile("|".join(re.escape(t) for t in tokens)).finditer
     header_end = text.find("\n")
     if header_end < 0:
-        return []
-    out: List[Tuple[int, str]] = []
+        return
     find = text.find
     index = 0
     previous = 0
@@ -394,8 +395,7 @@ def _rows_showing(text: str, wanted: AbstractSet[int]) -> List[Tuple[int, str]]:
             line_end = len(text)
         index += text.count("\n", previous, start)
         previous = start
-        out.append((index, text[start:line_end]))
-    return out
+        yield index, text[start:line_end]
 
 
 # Records are built without their dataclass __init__ (see _records.fast_constructor): the
