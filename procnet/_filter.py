@@ -338,6 +338,8 @@ def _c_int(text: str) -> Optional[int]:
     if m is None:
         return None
     digits = m.group(2)
+    if len(digits) > 40:
+        return None  # far past any port or address part (and int() refuses 4300+ digits)
     if digits[:2] in ("0x", "0X"):
         value = int(digits[2:], 16)
     elif len(digits) > 1 and digits[0] == "0":

@@ -18,12 +18,18 @@ from typing import Any, Dict
 from ._records import ip_text
 
 
-def _text(value: str) -> Any:
+def _utf8(value: str) -> bool:
     try:
         value.encode("utf-8")
-        return value
+        return True
     except UnicodeEncodeError:
-        return os.fsencode(value).decode("utf-8", "backslashreplace")
+        return False
+
+
+def _text(value: str) -> Any:
+    if _utf8(value):
+        return value
+    return os.fsencode(value).decode("utf-8", "backslashreplace")
 
 
 def to_jsonable(value: Any) -> Any:
@@ -35,6 +41,9 @@ def to_jsonable(value: Any) -> Any:
             out[f.name] = to_jsonable(item)
             if isinstance(item, str) and out[f.name] is not item:
                 out[f.name + "_hex"] = os.fsencode(item).hex()
+            elif isinstance(item, tuple) and any(isinstance(v, str) and not _utf8(v) for v in item):
+                # a command line with an argument that is not UTF-8: every argument's bytes
+                out[f.name + "_hex"] = [os.fsencode(v).hex() if isinstance(v, str) else None for v in item]
         for name in ("proto", "family"):
             if name not in out and hasattr(value, name):
                 out[name] = to_jsonable(getattr(value, name))

@@ -32,7 +32,8 @@ _O_READ = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 
 _O_DIR = _O_READ | getattr(os, "O_DIRECTORY", 0)
 
 _GONE = (errno.ENOENT, errno.ESRCH, errno.ENOTDIR)
-_DENIED = (errno.EACCES, errno.EPERM)
+# ELOOP: a link where procnet expects a file (O_NOFOLLOW refused it): not to be read.
+_DENIED = (errno.EACCES, errno.EPERM, errno.ELOOP)
 
 MANIFEST = "procnet-manifest.json"
 
@@ -232,8 +233,11 @@ class ProcFS:
         """The capture manifest at the root (empty for a live proc tree)."""
         if self._manifest is None:
             try:
-                with open(self.path(MANIFEST), "rb") as f:
-                    raw = f.read()
+                fd = os.open(self.path(MANIFEST), _O_READ)
+                try:
+                    raw = _read_fd(fd)
+                finally:
+                    os.close(fd)
                 import json  # only captures and fixtures have a manifest
 
                 loaded = json.loads(raw.decode("utf-8"))
@@ -273,6 +277,7 @@ class ProcFS:
         """
         directory = self.net_dir(pid)
         name = os.path.join(directory, table)
+        self._check_inside(directory)
         try:
             fd = os.open(name, _O_READ)
         except OSError as exc:
@@ -289,6 +294,19 @@ class ProcFS:
             return _read_fd(fd)
         finally:
             os.close(fd)
+
+    def _check_inside(self, directory: str) -> None:
+        """Refuse a ``net`` directory that is a link leading out of the root.
+
+        On a live proc, ``<root>/net`` is a link to ``self/net``: inside. A capture or
+        fixture whose ``net`` points elsewhere is not read through.
+        """
+        if not os.path.islink(directory):
+            return
+        real_root = os.path.realpath(self.root)
+        real = os.path.realpath(directory)
+        if real != real_root and not real.startswith(real_root.rstrip("/") + "/"):
+            raise ProcRootError("%s is a link out of the proc root %s (to %s): not followed" % (directory, self.root, real))
 
     # -- processes ------------------------------------------------------------------
     def pids(self) -> List[int]:

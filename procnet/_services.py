@@ -107,7 +107,8 @@ def parse_services(text: str) -> ServiceTable:
         if len(fields) < 2:
             continue
         port_text, slash, proto = fields[1].partition("/")
-        if not slash or not proto or not port_text.isdigit() or not port_text.isascii():
+        # At most 5 ASCII digits: a port is 0-65535 (and int() refuses 4300+ digits).
+        if not slash or not proto or not port_text.isdigit() or not port_text.isascii() or len(port_text) > 5:
             continue
         port = int(port_text)
         if port > 65535:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable, List, Optional, Union
+from typing import Callable, List, Optional, Set, Union
 
 from .._errors import ParseError
 
@@ -46,3 +46,34 @@ def report(
     if on_error is None:
         raise error
     on_error(error)
+
+
+class RecentInodes:
+    """The inodes of the rows seen lately, to drop a row the kernel listed twice.
+
+    /proc/net tables are seq_files: when sockets come and go between two read() chunks,
+    the kernel re-finds its place by counting rows, so rows near a chunk boundary can
+    come out twice, close together. Remembering the last ``window`` to ``2 * window``
+    inodes (two generations of sets) catches those with memory that does not grow with
+    the table, which the iterator form needs. Inode 0 (no socket file) is never merged.
+    """
+
+    __slots__ = ("_recent", "_older", "_window")
+
+    def __init__(self, window: int = 1 << 16) -> None:
+        self._recent: Set[int] = set()
+        self._older: Set[int] = set()
+        self._window = window
+
+    def seen(self, inode: int) -> bool:
+        """True when ``inode`` was already seen (and not 0); else remember it."""
+        if not inode:
+            return False
+        if inode in self._recent or inode in self._older:
+            return True
+        recent = self._recent
+        recent.add(inode)
+        if len(recent) >= self._window:
+            self._older = recent
+            self._recent = set()
+        return False

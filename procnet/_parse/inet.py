@@ -27,7 +27,7 @@ from typing import (
 )
 
 from .._records import Endpoint, InetSocket, IPAddress, TcpState, Timer, fast_constructor
-from ._common import ErrorHandler, Text, as_text, report, split_lines
+from ._common import ErrorHandler, RecentInodes, Text, as_text, report, split_lines
 
 #: Every inet table procnet reads, with its protocol name and address family.
 INET_TABLES: Dict[str, Tuple[str, socket.AddressFamily]] = {
@@ -167,8 +167,9 @@ def parse_inet(
     decodes no other row beyond checking its shape. A bad line raises
     :class:`~procnet.ParseError`; with ``on_error`` it is handed to that callable and
     skipped instead. A socket listed twice (the kernel does not read its tables
-    atomically) is yielded once; rows without an inode (TIME_WAIT, request sockets) are
-    never merged.
+    atomically; the repeats come close together) is yielded once, with memory that does
+    not grow with the table (see ``_common.RecentInodes``); rows without an inode
+    (TIME_WAIT, request sockets) are never merged.
 
     >>> text = ("  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt"
     ...         "   uid  timeout inode\\n"
@@ -250,16 +251,14 @@ def _parse_inet(
         # text, without being matched or decoded. A row damaged so badly that it shows
         # none of the asked states cannot be one of them; it is not reported.
         rows = _checked_rows(_PATTERNS[key].match, _rows_showing(text, wanted), is_tcp, family, path, on_error)
-    seen_inodes = set()
+    seen = RecentInodes().seen
     for g in rows:
         state = int(g[_ST], 16)
         if wanted is not None and state not in wanted:
             continue
         inode = int(g[_INODE])
-        if inode:
-            if inode in seen_inodes:
-                continue
-            seen_inodes.add(inode)
+        if seen(inode):
+            continue
         timer = int(g[_TR], 16)
         uid: Optional[int] = int(g[_UID])
         rto = ato = quick = cwnd = ssthresh = fastopen = drops = None

@@ -85,13 +85,24 @@ def parse_fdinfo(data: bytes, *, path: str = "fdinfo") -> Dict[str, str]:
     return out
 
 
+def _line_of(data: bytes, key: bytes) -> Tuple[Optional[int], bytes]:
+    """(1-based number, text) of the first line that starts with ``key``."""
+    for lineno, line in enumerate(data.split(b"\n"), 1):
+        if line.startswith(key):
+            return lineno, line
+    return None, data[:200]
+
+
+_OCTAL = re.compile(r"[0-7]{1,30}\Z")
+
+
 def fdinfo_flags(data: bytes, *, path: str = "fdinfo") -> int:
     """The ``flags:`` value of an fdinfo file (printed ``0%o``: octal)."""
     value = parse_fdinfo(data, path=path)["flags"]
-    try:
-        return int(value, 8)
-    except ValueError:
-        raise ParseError("flags: is not octal: %r" % value, path=path, line=data[:200]) from None
+    if not _OCTAL.match(value):
+        lineno, line = _line_of(data, b"flags:")
+        raise ParseError("flags: is not octal: %r" % value, path=path, lineno=lineno, line=line)
+    return int(value, 8)
 
 
 def parse_comm(data: bytes) -> str:
@@ -127,7 +138,8 @@ def status_uids(data: bytes, *, path: str = "status") -> Tuple[int, int, int, in
     """Real, effective, saved and file-system uid from the ``Uid:`` line of status."""
     fields = parse_status(data, path=path).get("Uid", "").split()
     if len(fields) != 4 or not all(_DECIMAL.match(f) for f in fields):
-        raise ParseError("expected 4 decimal uids on the Uid: line", path=path, line=data[:300])
+        lineno, line = _line_of(data, b"Uid:")
+        raise ParseError("expected 4 decimal uids on the Uid: line", path=path, lineno=lineno, line=line)
     return (int(fields[0]), int(fields[1]), int(fields[2]), int(fields[3]))
 
 

@@ -24,7 +24,7 @@ import socket
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple
 
 from .._records import SocketStatus, TcpState, UnixFlag, UnixSocket, fast_constructor
-from ._common import ErrorHandler, Text, as_text, report, split_lines
+from ._common import ErrorHandler, RecentInodes, Text, as_text, report, split_lines
 
 HEADER = "Num       RefCount Protocol Flags    Type St Inode Path"
 
@@ -128,7 +128,7 @@ def _parse_unix(
         rows = found
     else:
         rows = _joined_rows(split_lines(text), path, on_error)
-    seen = set()
+    seen = RecentInodes().seen
     new_socket = _new_unix_socket
     statuses = _STATUS_MEMBERS
     flag_sets = _FLAG_MEMBERS
@@ -139,10 +139,8 @@ def _parse_unix(
     acceptcon = int(UnixFlag.ACCEPTCON)
     for groups in rows:
         inode = int(groups[6])
-        if inode:
-            if inode in seen:
-                continue
-            seen.add(inode)
+        if seen(inode):
+            continue
         flags = int(groups[3], 16)
         status = int(groups[5], 16)
         # iproute2 ss.c unix_show: the accept flag shows LISTEN, else St maps through

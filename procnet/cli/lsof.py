@@ -475,7 +475,9 @@ class Lister:
             from .._query import Query
 
             self._sockets = {}
-            for rec in Query("all", owners=False, root=self.fs.root, backend="proc").run():
+            # backend auto: on the live machine sock_diag gives unix paths whole (a path with
+            # a newline is cut in /proc/net/unix, and can forge a row there).
+            for rec in Query("all", owners=False, root=self.fs.root).run():
                 if rec.inode:
                     self._sockets.setdefault(rec.inode, rec)
         return self._sockets
