@@ -20,7 +20,6 @@ from ._parse.process import (
     mode_from_link_mode,
     parse_cmdline,
     parse_comm,
-    socket_inode,
     stat_flags,
     status_uids,
 )

@@ -456,25 +456,50 @@ def fast_constructor(cls: Callable[..., _T]) -> Callable[..., _T]:
     """A function that builds ``cls`` from all its fields, positionally, without ``__init__``.
 
     A frozen dataclass's ``__init__`` sets each field through ``object.__setattr__``: at
-    100,000 records that is a third of the parse. This builds the same object (same
-    fields, same values, equal to one made by ``__init__``) by setting the slots directly
-    (or, before 3.10, the instance dict in one assignment). Only the parsers use it, on
-    values they have already checked.
+    100,000 records that is a third of the parse. This builds the very object
+    ``cls(...)`` would make (same fields, same values, equal) faster. Only the parsers
+    use it, on values they have already checked.
+
+    Where records have slots (3.10+), a plain twin class with the same slots takes plain
+    attribute stores (which the interpreter specializes), and the object then becomes a
+    ``cls`` by ``__class__`` assignment, which Python allows between classes of the same
+    layout: about 0.4 us for 30 fields against 1.5 us through the slot descriptors. The
+    twin is checked on a probe when the constructor is made; where it is refused or builds
+    anything else, the descriptors are used. Without slots (3.8, 3.9), the instance dict is
+    set in one assignment.
     """
     names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
     args = ", ".join(names)
     namespace: Dict[str, Any] = {"new": object.__new__, "cls": cls, "setattr": object.__setattr__}
-    if "__slots__" in vars(cls):
-        body = "".join("    set_%s(obj, %s)\n" % (n, n) for n in names)
+    slots = vars(cls).get("__slots__")
+    if slots is not None:
         for n in names:
             namespace["set_" + n] = getattr(cls, n).__set__
+        body = "".join("    set_%s(obj, %s)\n" % (n, n) for n in names)
     else:
         body = "    setattr(obj, '__dict__', {%s})\n" % ", ".join("%r: %s" % (n, n) for n in names)
     source = "def make(%s):\n    obj = new(cls)\n%s    return obj\n" % (args, body)
     exec(source, namespace)
     make: Callable[..., _T] = namespace["make"]
+    if slots is not None and tuple(slots) == tuple(names):
+        twin = type("_Building" + getattr(cls, "__name__", "Record"), (), {"__slots__": tuple(names)})
+        namespace["twin"] = twin
+        source = "def build(%s):\n    obj = new(twin)\n%s    obj.__class__ = cls\n    return obj\n" % (
+            args,
+            "".join("    obj.%s = %s\n" % (n, n) for n in names),
+        )
+        try:
+            exec(source, namespace)
+            build: Callable[..., _T] = namespace["build"]
+            probe = tuple(range(len(names)))
+            made = build(*probe)
+            if type(made) is cls and made == make(*probe):
+                make = build
+        except TypeError:  # __class__ assignment refused: not the same layout
+            pass
     make.__doc__ = "Build a %s from all its fields, positionally." % getattr(cls, "__name__", "record")
     return make
+
 
 __all__ = [
     "Endpoint",
@@ -489,4 +514,6 @@ __all__ = [
     "Timer",
     "UnixFlag",
     "UnixSocket",
+    "fast_constructor",
+    "ip_text",
 ]

@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import ipaddress
 import json
-import os
 import shutil
 import subprocess
 from typing import Any, Dict, Iterator, List, Optional

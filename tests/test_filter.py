@@ -28,7 +28,6 @@ from procnet._filter import (
     UnixCond,
     compile_filter,
     glob_regex,
-    parse_filter,
 )
 from procnet._records import (
     Endpoint,

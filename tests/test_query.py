@@ -7,7 +7,7 @@ import ipaddress
 import os
 import socket
 import tempfile
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List
 
 import pytest
 from hypothesis import HealthCheck, given, settings

@@ -27,7 +27,7 @@ from typing import (
 )
 
 from .._records import Endpoint, InetSocket, IPAddress, TcpState, Timer, fast_constructor
-from ._common import ErrorHandler, RecentInodes, Text, as_text, report, split_lines
+from ._common import ErrorHandler, RecentInodes, Text, as_text, report
 
 #: Every inet table procnet reads, with its protocol name and address family.
 INET_TABLES: Dict[str, Tuple[str, socket.AddressFamily]] = {

@@ -37,7 +37,6 @@ record types document; the differences from the text source are:
 
 from __future__ import annotations
 
-import dataclasses
 import errno as _errno
 import ipaddress
 import os
@@ -45,7 +44,6 @@ import socket
 import struct
 import sys
 from typing import (
-    Any,
     Callable,
     Dict,
     FrozenSet,
@@ -435,47 +433,12 @@ _NO_UNIX_FLAGS = UnixFlag(0)
 
 
 
-def _slots_constructor(cls: Callable[..., _T]) -> Callable[..., _T]:
-    """:func:`~procnet._records.fast_constructor` for ``cls``, three times faster where the
-    records have slots (3.10+).
-
-    A frozen record's slots can only be set through their descriptors, one call each: 30
-    calls are half the cost of decoding a socket. A plain twin class with the same slots
-    takes plain attribute stores (which the interpreter specializes), and the object then
-    becomes a ``cls`` by ``__class__`` assignment, which Python allows between classes of
-    the same layout: the result is the very object ``cls(...)`` would make. Where the
-    twin is refused, or builds anything else from a probe, fast_constructor is used.
-    """
-    make = fast_constructor(cls)
-    slots = vars(cls).get("__slots__")
-    names = tuple(f.name for f in dataclasses.fields(cls))  # type: ignore[arg-type]
-    if slots is None or tuple(slots) != names:
-        return make
-    twin = type("_Building" + getattr(cls, "__name__", "Record"), (), {"__slots__": names})
-    namespace: Dict[str, Any] = {"new": object.__new__, "twin": twin, "cls": cls}
-    source = "def build(%s):\n    obj = new(twin)\n%s    obj.__class__ = cls\n    return obj\n" % (
-        ", ".join(names),
-        "".join("    obj.%s = %s\n" % (n, n) for n in names),
-    )
-    try:
-        exec(source, namespace)
-        build: Callable[..., _T] = namespace["build"]
-        probe = tuple(range(len(names)))
-        made = build(*probe)
-        if type(made) is not cls or made != make(*probe):
-            return make
-    except TypeError:  # __class__ assignment refused: not the same layout
-        return make
-    build.__doc__ = make.__doc__
-    return build
-
-
 # Records are built without their dataclass __init__ (see _records.fast_constructor): the
 # decoder has checked every value, and __init__ would be more than half of the cost.
-_new_inet_socket = _slots_constructor(InetSocket)
-_new_unix_socket = _slots_constructor(UnixSocket)
-_new_tcp_info = _slots_constructor(TcpInfo)
-_new_endpoint = _slots_constructor(Endpoint)
+_new_inet_socket = fast_constructor(InetSocket)
+_new_unix_socket = fast_constructor(UnixSocket)
+_new_tcp_info = fast_constructor(TcpInfo)
+_new_endpoint = fast_constructor(Endpoint)
 
 
 def _cookie(value: int, byteorder: str) -> int:
