@@ -177,7 +177,10 @@ def scan(
                 vanished.append(pid)
                 continue
             except Denied:
+                # Its descriptors were read but not its name (a capture whose comm is a
+                # link, a hidepid race): the owners stand, the process is reported.
                 process = Process(pid, "?")
+                denied.append(pid)
             comm = process.comm
             for fd, inode, tid in owned:
                 entry = index.get(inode)

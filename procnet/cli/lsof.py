@@ -804,6 +804,10 @@ def run(argv: Sequence[str], out: IO[str], err: IO[str]) -> int:
         for r in rows:
             obj = {k: r[k] for k in ("command", "pid", "user", "uid", "mode", "type", "device", "size_off",
                                      "node", "name", "offset", "inode", "fd_number")}
+            # the whole process name, exact (COMMAND is lsof's escaped 9-character column)
+            obj["comm"] = to_jsonable(r["comm"])
+            if obj["comm"] != r["comm"]:
+                obj["comm_hex"] = os.fsencode(r["comm"]).hex()
             obj["user"] = obj["user"].strip()
             obj["fd"] = r["fd"].strip()
             path = r.get("path")
