@@ -319,6 +319,12 @@ class InetSocket:
     shutdown: Optional[int] = None
     #: TCP details from ``struct tcp_info`` (netlink only)
     tcp_info: Optional[TcpInfo] = None
+    #: the socket's memory counters (``INET_DIAG_SKMEMINFO``, netlink only), in bytes, in
+    #: the kernel's SK_MEMINFO_* order: rmem_alloc, rcvbuf, wmem_alloc, sndbuf,
+    #: fwd_alloc, wmem_queued, optmem, backlog, drops (the last a count of packets).
+    #: Asked for with TCP info, and always for UDP and raw; None for TIME_WAIT and
+    #: request sockets. A kernel may send fewer or more than nine.
+    skmem: Optional[Tuple[int, ...]] = None
 
     @property
     def protocol(self) -> int:
@@ -378,6 +384,74 @@ class TcpInfo:
     pacing_rate: Optional[int] = None
     delivery_rate: Optional[int] = None
     min_rtt_us: Optional[int] = None
+    # Appended later; each is None when the kernel's struct tcp_info is too short to hold
+    # it (older kernels send fewer bytes) or the attribute was not sent.
+    #: the congestion control algorithm (``INET_DIAG_CONG``), e.g. ``"cubic"``, ``"bbr"``
+    congestion: Optional[str] = None
+    #: window scale shifts, sent and received (meaningful when ``options`` has
+    #: TCPI_OPT_WSCALE, 4)
+    snd_wscale: Optional[int] = None
+    rcv_wscale: Optional[int] = None
+    #: path MTU, bytes
+    pmtu: Optional[int] = None
+    #: receive-window slow-start threshold (window clamp while growing), bytes
+    rcv_ssthresh: Optional[int] = None
+    #: the MSS this side advertised, bytes
+    advmss: Optional[int] = None
+    #: receive buffer space the autotuning aims at, bytes
+    rcv_space: Optional[int] = None
+    #: the peer's last advertised receive window, bytes (Linux 5.4+)
+    snd_wnd: Optional[int] = None
+    #: the receive window this side last advertised, bytes (Linux 6.2+)
+    rcv_wnd: Optional[int] = None
+    #: segments sent and received, retransmissions included (Linux 4.2+)
+    segs_out: Optional[int] = None
+    segs_in: Optional[int] = None
+    #: segments sent / received carrying data (Linux 4.6+)
+    data_segs_out: Optional[int] = None
+    data_segs_in: Optional[int] = None
+    #: bytes sent, retransmissions included, and bytes retransmitted (Linux 4.19+)
+    bytes_sent: Optional[int] = None
+    bytes_retrans: Optional[int] = None
+    #: milliseconds since data was last sent, data last received, an ACK last received
+    last_data_sent_ms: Optional[int] = None
+    last_data_recv_ms: Optional[int] = None
+    last_ack_recv_ms: Optional[int] = None
+    #: packets delivered (acknowledged), and of them those ECN CE-marked (Linux 4.18+)
+    delivered: Optional[int] = None
+    delivered_ce: Optional[int] = None
+    #: microseconds spent busy sending; of them limited by the receive window / by the
+    #: send buffer (Linux 4.18+)
+    busy_time_us: Optional[int] = None
+    rwnd_limited_us: Optional[int] = None
+    sndbuf_limited_us: Optional[int] = None
+    #: bytes written by the application and not yet sent (Linux 4.6+)
+    notsent_bytes: Optional[int] = None
+    #: the reordering degree the sender assumes, packets (3 unless reordering was seen)
+    reordering: Optional[int] = None
+    #: the receiver's RTT estimate, µs (0: none yet)
+    rcv_rtt_us: Optional[int] = None
+    #: D-SACK blocks received (Linux 5.2+), reorderings seen (Linux 4.19+)
+    dsack_dups: Optional[int] = None
+    reord_seen: Optional[int] = None
+    #: the last delivery-rate sample was limited by the application (Linux 4.9+)
+    app_limited: Optional[bool] = None
+    #: ``tcpi_options`` bits: 1 timestamps, 2 SACK, 4 window scale, 8 ECN, 16 ECN seen,
+    #: 32 SYN data acknowledged (Fast Open), 64 µs timestamps, 128 Fast Open child
+    options: Optional[int] = None
+    #: consecutive RTO backoffs (``icsk_backoff``)
+    backoff: Optional[int] = None
+    #: segments SACKed; for a LISTEN socket the kernel puts the backlog here
+    sacked: Optional[int] = None
+    #: segments retransmitted and not yet acknowledged (``tcpi_retrans``; see also
+    #: ``retransmits``, the timer's count, and ``total_retrans``)
+    retrans: Optional[int] = None
+    #: SO_MAX_PACING_RATE, bytes per second (2**64 - 1: no limit) (Linux 4.0+)
+    max_pacing_rate: Optional[int] = None
+    #: out-of-order packets received (Linux 5.4+)
+    rcv_ooopack: Optional[int] = None
+    #: PLB or timeout-triggered rehashes of the flow label (Linux 6.2+)
+    rehash: Optional[int] = None
 
 
 @_record
@@ -429,6 +503,10 @@ class UnixSocket:
     #: a row forged through a newline in another socket's path, or a socket that came or
     #: went between the two reads. None when not checked (netlink records are exact).
     text_only: Optional[bool] = None
+    #: memory counters (``UNIX_DIAG_MEMINFO``, netlink only), as
+    #: :attr:`InetSocket.skmem`: rmem_alloc, rcvbuf, wmem_alloc, sndbuf, fwd_alloc,
+    #: wmem_queued, optmem, backlog, drops
+    skmem: Optional[Tuple[int, ...]] = None
 
     proto = "unix"
     family = socket.AF_UNIX

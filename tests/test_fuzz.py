@@ -255,11 +255,6 @@ def _error_reply(kind: int, code: int) -> bytes:
     return struct.pack("=IHHIIi", 20, kind, nl.NLM_F_MULTI, 1, 0, code)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: procnet/_parse/netlink.py error_from_errno calls os.strerror(-value); an error "
-    "code of INT_MIN gives 2**31 and os.strerror raises OverflowError",
-)
 @pytest.mark.parametrize("kind", [nl.NLMSG_ERROR, nl.NLMSG_DONE])
 def test_netlink_error_code_int_min_is_a_netlink_error(kind: int) -> None:
     with pytest.raises(procnet.ProcNetError):
@@ -369,10 +364,7 @@ def test_compile_filter_huge_number_is_a_filter_error(text: str) -> None:
 # --- the regression corpus --------------------------------------------------------------
 
 #: regression files whose bug is still open: file name -> reason (strict xfail)
-OPEN_BUGS = {
-    "netlink-unix--little--error-int-min.bin": "netlink error_from_errno: os.strerror(2**31) OverflowError",
-    "netlink-inet--tcp--little--done-int-min.bin": "netlink error_from_errno: os.strerror(2**31) OverflowError",
-}
+OPEN_BUGS: Dict[str, str] = {}
 
 
 def _regressions() -> List[Any]:

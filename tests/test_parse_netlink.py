@@ -133,6 +133,39 @@ TCP_INFO_FIELDS = {
     "bytes_received": (128, "Q"),
     "min_rtt": (148, "I"),
     "delivery_rate": (160, "Q"),
+    # fields only ss -i shows
+    "backoff": (4, "B"),
+    "options": (5, "B"),
+    "wscale": (6, "B"),
+    "flags": (7, "B"),
+    "last_data_sent": (44, "I"),
+    "last_data_recv": (52, "I"),
+    "last_ack_recv": (56, "I"),
+    "pmtu": (60, "I"),
+    "rcv_ssthresh": (64, "I"),
+    "advmss": (84, "I"),
+    "reordering": (88, "I"),
+    "rcv_rtt": (92, "I"),
+    "rcv_space": (96, "I"),
+    "max_pacing_rate": (112, "Q"),
+    "segs_out": (136, "I"),
+    "segs_in": (140, "I"),
+    "notsent_bytes": (144, "I"),
+    "data_segs_in": (152, "I"),
+    "data_segs_out": (156, "I"),
+    "busy_time": (168, "Q"),
+    "rwnd_limited": (176, "Q"),
+    "sndbuf_limited": (184, "Q"),
+    "delivered": (192, "I"),
+    "delivered_ce": (196, "I"),
+    "bytes_sent": (200, "Q"),
+    "bytes_retrans": (208, "Q"),
+    "dsack_dups": (216, "I"),
+    "reord_seen": (220, "I"),
+    "rcv_ooopack": (224, "I"),
+    "snd_wnd": (228, "I"),
+    "rcv_wnd": (232, "I"),
+    "rehash": (236, "I"),
 }
 
 
@@ -575,7 +608,8 @@ def test_inet_request_layout() -> None:
     assert len(req) == 72
     assert struct.unpack_from("<IHHII", req) == (72, SOCK_DIAG_BY_FAMILY, 0x301, 1, 0)
     family, protocol, ext, pad, states = struct.unpack_from("<BBBBI", req, 16)
-    assert (family, protocol, ext, pad, states) == (socket.AF_INET6, 6, 0x82, 0, 1 << 10)
+    # SHUTDOWN 0x80, INFO 0x02, CONG 0x08, SKMEMINFO 0x40 (ss -tim asks for the same)
+    assert (family, protocol, ext, pad, states) == (socket.AF_INET6, 6, 0xCA, 0, 1 << 10)
     assert req[24:64] == bytes(40)
     assert struct.unpack_from("<II", req, 64) == (0xFFFFFFFF, 0xFFFFFFFF)
     udp = inet_request("udplite", socket.AF_INET, byteorder="big")
@@ -592,7 +626,7 @@ def test_unix_request_layout() -> None:
         0,
         0xFFFFFFFF,
         0,
-        0x5F,
+        0x7F,  # every UDIAG_SHOW_* up to UID, MEMINFO (0x20) included
         0xFFFFFFFF,
         0xFFFFFFFF,
     )
@@ -931,3 +965,90 @@ def test_captured_raw_reply_without_raw_diag_is_netlink_unavailable() -> None:
 if __name__ == "__main__":
     write_fixtures()
     print("wrote %d fixtures to %s" % (len(handwritten()), FIXTURES), file=sys.stderr)
+
+
+# --- ss -i / -m attributes: INET_DIAG_CONG, INET_DIAG_SKMEMINFO, UNIX_DIAG_MEMINFO ----------
+
+_EVERY_INFO = dict(
+    rtt=20, rttvar=10, rto=204000, snd_mss=32768, snd_cwnd=10, backoff=1, options=7,
+    wscale=0x9A, flags=1, pmtu=65535, rcv_ssthresh=65483, advmss=65483, reordering=3,
+    rcv_rtt=7, rcv_space=65483, max_pacing_rate=99, segs_out=4, segs_in=3, notsent_bytes=5,
+    data_segs_in=1, data_segs_out=2, busy_time=3000, rwnd_limited=1000, sndbuf_limited=500,
+    delivered=2, delivered_ce=1, bytes_sent=500, bytes_retrans=6, dsack_dups=8, reord_seen=9,
+    rcv_ooopack=11, snd_wnd=65536, rcv_wnd=65535, rehash=12, last_data_sent=40,
+    last_data_recv=41, last_ack_recv=42, sacked=13, retrans=14,
+)
+_SKMEM = struct.pack("<9I", 1, 131072, 3, 16384, 5, 6, 7, 8, 9)
+
+
+def _tcp_reply(info: bytes, extra: Sequence[Tuple[int, bytes]] = (), order: str = "little") -> bytes:
+    attrs = [(2, info), *extra, (8, b"\0")]
+    return sock(inet_diag_msg(state=1, inode=5, attrs=attrs, order=order), order=order) + done(order=order)
+
+
+@pytest.mark.parametrize("order", ["little", "big"])
+def test_tcp_info_fields_ss_shows_are_read_by_offset(order: str) -> None:
+    skmem = struct.pack(_p(order) + "9I", 1, 131072, 3, 16384, 5, 6, 7, 8, 9)
+    wscale = 0x9A if order == "little" else 0xA9  # the 4-bit fields fill from the other end
+    flags = 1 if order == "little" else 0x80
+    fields = dict(_EVERY_INFO, wscale=wscale, flags=flags)
+    reply = _tcp_reply(tcp_info(order=order, **fields), [(4, b"bbr\0"), (7, skmem)], order)
+    (r,) = parse_inet_dump(reply, "tcp", byteorder=order)
+    ti = r.tcp_info
+    assert ti is not None and r.skmem == (1, 131072, 3, 16384, 5, 6, 7, 8, 9)
+    assert (ti.congestion, ti.snd_wscale, ti.rcv_wscale, ti.app_limited, ti.options) == ("bbr", 10, 9, True, 7)
+    assert (ti.pmtu, ti.rcv_ssthresh, ti.advmss, ti.rcv_space, ti.reordering, ti.rcv_rtt_us) == (
+        65535, 65483, 65483, 65483, 3, 7)
+    assert (ti.snd_wnd, ti.rcv_wnd, ti.rehash, ti.rcv_ooopack) == (65536, 65535, 12, 11)
+    assert (ti.segs_out, ti.segs_in, ti.data_segs_out, ti.data_segs_in, ti.notsent_bytes) == (4, 3, 2, 1, 5)
+    assert (ti.bytes_sent, ti.bytes_retrans, ti.delivered, ti.delivered_ce) == (500, 6, 2, 1)
+    assert (ti.busy_time_us, ti.rwnd_limited_us, ti.sndbuf_limited_us) == (3000, 1000, 500)
+    assert (ti.last_data_sent_ms, ti.last_data_recv_ms, ti.last_ack_recv_ms) == (40, 41, 42)
+    assert (ti.dsack_dups, ti.reord_seen, ti.backoff, ti.sacked, ti.retrans) == (8, 9, 1, 13, 14)
+    assert (ti.max_pacing_rate, ti.rtt_us, ti.snd_cwnd, r.cwnd) == (99, 20, 10, 10)
+
+
+def test_short_tcp_info_leaves_the_newer_fields_none() -> None:
+    # 168 bytes: a Linux 4.9 struct, up to delivery_rate; an unknown congestion name
+    reply = _tcp_reply(tcp_info(168, **_EVERY_INFO), [(4, b"my-cc\0junk")])
+    (r,) = parse_inet_dump(reply, "tcp", byteorder="little")
+    ti = r.tcp_info
+    assert ti is not None and ti.congestion == "my-cc"
+    assert (ti.snd_wscale, ti.rcv_wscale, ti.pmtu, ti.advmss, ti.app_limited) == (10, 9, 65535, 65483, True)
+    assert (ti.segs_out, ti.data_segs_out, ti.max_pacing_rate) == (4, 2, 99)
+    for name in ("busy_time_us", "delivered", "bytes_sent", "dsack_dups", "snd_wnd", "rcv_wnd", "rehash"):
+        assert getattr(ti, name) is None, name
+    assert r.skmem is None  # not sent
+    # 104 bytes, the oldest layout: no app_limited bit yet either
+    (old,) = parse_inet_dump(_tcp_reply(tcp_info(104, **_EVERY_INFO)), "tcp", byteorder="little")
+    assert old.tcp_info is not None
+    assert (old.tcp_info.app_limited, old.tcp_info.segs_out, old.tcp_info.pmtu) == (None, None, 65535)
+
+
+def test_pending_tcp_info_equals_and_pickles_as_a_plain_one() -> None:
+    import pickle
+
+    reply = _tcp_reply(tcp_info(**_EVERY_INFO), [(4, b"cubic\0")])
+    (a,) = parse_inet_dump(reply, "tcp", byteorder="little")
+    (b,) = parse_inet_dump(reply, "tcp", byteorder="little")
+    assert a == b and hash(a.tcp_info) == hash(b.tcp_info)
+    assert pickle.loads(pickle.dumps(a)) == a
+    assert a.tcp_info is not None and type(a.tcp_info).__name__ == "TcpInfo"  # decoded now
+    assert "congestion='cubic'" in repr(b.tcp_info)
+
+
+def test_skmeminfo_of_udp_and_of_another_length() -> None:
+    udp = sock(inet_diag_msg(state=7, inode=9, attrs=[(7, _SKMEM), (8, b"\0")])) + done()
+    (r,) = parse_inet_dump(udp, "udp", byteorder="little")
+    assert r.skmem == (1, 131072, 3, 16384, 5, 6, 7, 8, 9) and r.drops == 9
+    seven = sock(inet_diag_msg(state=7, inode=9, attrs=[(7, _SKMEM[:28])])) + done()
+    (r,) = parse_inet_dump(seven, "udp", byteorder="little")
+    assert r.skmem == (1, 131072, 3, 16384, 5, 6, 7) and r.drops is None
+
+
+def test_unix_meminfo() -> None:
+    reply = sock(unix_diag_msg(inode=77, attrs=[(5, _SKMEM)])) + done()
+    (u,) = parse_unix_dump(reply, byteorder="little")
+    assert u.skmem == (1, 131072, 3, 16384, 5, 6, 7, 8, 9)
+    (bare,) = parse_unix_dump(sock(unix_diag_msg(inode=78)) + done(), byteorder="little")
+    assert bare.skmem is None

@@ -311,6 +311,7 @@ def _parse_inet(
             None,  # listen_backlog
             None,  # shutdown
             None,  # tcp_info
+            None,  # skmem
         )
 
 

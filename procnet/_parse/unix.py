@@ -172,6 +172,7 @@ def _parse_unix(
             None,  # uid
             None,  # pending_inodes
             None,  # text_only
+            None,  # skmem
         )
 
 

@@ -25,8 +25,23 @@ Where the output differs from ss, and why:
   own /proc reader prints them. Rows are sorted by type and inode, as ss's /proc reader
   sorts them (ss's netlink order is the kernel's hash order).
 * ``-e`` ``sk:`` is the socket cookie with sock_diag, else the text table's (hashed)
-  pointer; ``-i``, ``-m``, ``-s``, ``-K``, ``-E``, ``-Z``, ``-N``, ``-A``, ``-f`` are not
-  supported; ``-O`` is accepted (nothing procnet prints spans lines).
+  pointer; ``-s``, ``-K``, ``-E``, ``-Z``, ``-N``, ``-A``, ``-f`` are not supported.
+* ``-i`` and ``-m`` print what ss's tcp_show_info / tcp_stats_print and print_skmeminfo
+  print, in their order, from the records' ``tcp_info`` and ``skmem`` (sock_diag only):
+  a TAB line under each TCP (and, with ``-m``, UDP and raw) socket, on the socket's own
+  line with ``-O``, and ``skmem:(...)`` on the line of a unix socket. Omitted, as procnet
+  does not decode what they need: ``bbr:(bw,mrtt,pacing_gain,cwnd_gain)``
+  (INET_DIAG_BBRINFO), ``dctcp:(...)`` (DCTCPINFO), the Vegas RTT that ss prefers for
+  ``send`` when Vegas runs (VEGASINFO), ``md5keys:``, ``tcp-ulp-*`` (kTLS, MPTCP),
+  ``fackets:`` (always 0 since Linux 4.15), the ``qack:``/``bidir`` ss takes from the
+  /proc text, and ``mem:(r,w,f,t)`` (the INET_DIAG_MEMINFO fallback of kernels without
+  SKMEMINFO). ``rcv_wnd:`` and ``rehash:`` print as ss 6.7+ prints them (older ss do not
+  know them). The option words ``ts usec_ts sack ecn ecnseen fastopen fastopen_child``
+  need ``-o`` or ``-e``, as in ss. Without sock_diag (``--root``, a capture, or a process
+  that cannot open a netlink socket) nothing is printed for them, and a note on stderr
+  says why; a table the kernel has no diag module for (raw_diag) is read as text and its
+  rows get only ss's empty TAB line.
+* ``-O`` is accepted; it matters only with ``-i`` and ``-m``.
 * Text from other processes (process names, socket paths) is escaped (``\\xNN``) before
   it reaches the terminal; ss prints it raw.
 * A usage error exits 2 (ss exits 255) with a message saying what to write instead.
@@ -51,7 +66,7 @@ from typing import IO, Any, Dict, FrozenSet, List, Optional, Sequence, Set, Tupl
 from .render import LEFT, RIGHT, Column, HostResolver, column_chunks, escape_text, port_text
 
 USAGE = """\
-usage: procnet ss [-tuwx46] [-l|-a] [-nrpeoHO] [--json] [--root DIR] [FILTER...]
+usage: procnet ss [-tuwx46] [-l|-a] [-nrpeoimHO] [--json] [--root DIR] [FILTER...]
 
 Which sockets exist and who owns them, as iproute2's ss prints them.
 
@@ -64,6 +79,8 @@ Which sockets exist and who owns them, as iproute2's ss prints them.
   -p, --processes    process owning each socket: users:(("name",pid=N,fd=M))
   -e, --extended     uid, inode, socket cookie (and timers)
   -o, --options      timers: timer:(on,1.2sec,0)
+  -i, --info         TCP details (rtt, cwnd, wscale...) on a line below each socket
+  -m, --memory       socket memory: skmem:(r0,rb131072,t0,tb16384,...)
   -H, --no-header    no header line         -O, --oneline    one line per socket
       --json         one JSON object per socket (JSON Lines)
       --root DIR     read this proc root (default: $PROC_ROOT, else the live one)
@@ -72,10 +89,11 @@ Which sockets exist and who owns them, as iproute2's ss prints them.
 FILTER: ss's expression, e.g.  state established '( dport = :ssh or sport = :https )'
 """
 
-_SHORT = "tuwx46lanrpeoHOhV"
+_SHORT = "tuwx46lanrpeoimHOhV"
 _LONG = [
     "tcp", "udp", "raw", "unix", "ipv4", "ipv6", "listening", "all", "numeric", "resolve",
-    "processes", "extended", "options", "no-header", "oneline", "help", "version", "json", "root=",
+    "processes", "extended", "options", "info", "memory", "no-header", "oneline", "help", "version",
+    "json", "root=",
 ]
 
 # The ss tables procnet reads ("dbs" in ss.c), and each one's default states.
@@ -116,6 +134,8 @@ class Options:
         self.users = False
         self.details = False
         self.options = False
+        self.info = False
+        self.memory = False
         self.header = True
         self.oneline = False
         self.json = False
@@ -135,7 +155,7 @@ def parse_args(argv: Sequence[str]) -> Options:
     except getopt.GetoptError as exc:
         bad = exc.opt
         hint = "run 'procnet ss --help' for the options"
-        if bad in ("i", "m", "s", "K", "E", "Z", "z", "N", "A", "f", "b", "M", "S", "d", "0", "D", "F"):
+        if bad in ("s", "K", "E", "Z", "z", "N", "A", "f", "b", "M", "S", "d", "0", "D", "F"):
             hint = "procnet ss does not support ss's -%s; %s" % (bad, hint)
         raise UsageError("%s; %s" % (exc.msg, hint)) from None
 
@@ -178,6 +198,10 @@ def parse_args(argv: Sequence[str]) -> Options:
             o.options = True
         elif opt in ("-o", "--options"):
             o.options = True
+        elif opt in ("-i", "--info"):
+            o.info = True
+        elif opt in ("-m", "--memory"):
+            o.memory = True
         elif opt in ("-H", "--no-header"):
             o.header = False
         elif opt in ("-O", "--oneline"):
@@ -278,8 +302,10 @@ class Renderer:
     length, a state name, a process name's escape.
     """
 
-    def __init__(self, o: Options, ephemeral: Tuple[int, int], hz: int) -> None:
+    def __init__(self, o: Options, ephemeral: Tuple[int, int], hz: int, kernel_details: bool = False) -> None:
         self.o = o
+        #: ``-i``/``-m`` output is printed: the records came from sock_diag, which has it
+        self.kernel_details = kernel_details and (o.info or o.memory)
         self.ephemeral = ephemeral
         self.hz = hz
         self.resolver = HostResolver() if o.resolve else None
@@ -392,6 +418,8 @@ class Renderer:
         ext = self._users(rec.owners) if self.o.users else ""
         if self._extended:
             ext += self._inet_extended(rec)
+        if self.kernel_details:
+            ext += self._inet_details(rec)
         return (
             proto if proto != "udplite" else "udp",
             (self._states.get(id(state)) or self._state_entry(state))[1],
@@ -421,6 +449,20 @@ class Renderer:
                 ext += " %s-%s" % ("-" if rec.shutdown & 1 else "<", "-" if rec.shutdown & 2 else ">")
         return ext
 
+    def _inet_details(self, rec: Any) -> str:
+        """``-m`` and ``-i``, as ss's inet_show_sock and tcp_show_info print them: on a
+        line of their own (a TAB first), or on the socket's line with ``-O``."""
+        o = self.o
+        proto = rec.proto
+        if not (o.memory or (o.info and proto not in ("udp", "udplite"))):
+            return ""
+        out = "" if o.oneline else "\n\t"
+        if o.memory and rec.skmem is not None:
+            out += skmem_text(rec.skmem)
+        if o.info and proto == "tcp" and rec.tcp_info is not None:
+            out += tcp_info_text(rec.tcp_info, rec.state == 10, o.options, o.numeric)
+        return out
+
     def _unix_row(self, rec: Any) -> Tuple[str, ...]:
         o = self.o
         netid = unix_netid(rec.type)
@@ -438,14 +480,21 @@ class Renderer:
                 ext += " ino:%d dev:%d/%d" % (rec.vfs_inode, os.major(rec.vfs_dev), os.minor(rec.vfs_dev))
             if rec.pending_inodes:
                 ext += " peers:" + "".join(" %d" % i for i in rec.pending_inodes)
+        if self.kernel_details and o.memory and rec.skmem is not None:
+            ext += skmem_text(rec.skmem)  # ss: on the socket's line, for unix sockets
         state = self._states.get(id(rec.state)) or self._state_entry(rec.state)
         return (netid, state[1], self._queue(rq), self._queue(wq), local_addr,
                 local_port, peer_addr, peer_port, ext)
 
     def cells(self, rec: Any) -> Dict[str, Any]:
         """The columns of ``rec`` by name, as ``--json`` prints them under ``"ss"``; under
-        ``"_cells"`` (not printed) the nine cells of :meth:`row`."""
-        row = self.row(rec)
+        ``"_cells"`` (not printed) the nine cells of :meth:`row`. The ``-i``/``-m`` text is
+        not in them: the record's ``tcp_info`` and ``skmem`` fields carry it."""
+        details, self.kernel_details = self.kernel_details, False
+        try:
+            row = self.row(rec)
+        finally:
+            self.kernel_details = details
         return {
             "netid": row[0],
             "state": row[1],
@@ -458,6 +507,141 @@ class Renderer:
             "process": row[8].lstrip(" "),
             "_cells": list(row),
         }
+
+
+def skmem_text(skmem: Sequence[int]) -> str:
+    """ss's print_skmeminfo: `` skmem:(r0,rb131072,t0,tb16384,f0,w0,o0,bl0,d0)``.
+
+    ``bl`` and ``d`` only when the kernel sent them; nothing for fewer than seven values.
+    """
+    if len(skmem) < 7:
+        return ""
+    out = " skmem:(r%d,rb%d,t%d,tb%d,f%d,w%d,o%d" % tuple(skmem[:7])
+    if len(skmem) >= 8:
+        out += ",bl%d" % skmem[7]
+    if len(skmem) >= 9:
+        out += ",d%d" % skmem[8]
+    return out + ")"
+
+
+def bw_text(bw: float, numeric: bool) -> str:
+    """ss's sprint_bw: a rate in bits per second, ``%.0f`` with ``-n``, else ``1.2G``..."""
+    if numeric:
+        return "%.0f" % bw
+    if bw > 1000000000.0:
+        return "%.1fG" % (bw / 1000000000.0)
+    if bw > 1000000.0:
+        return "%.1fM" % (bw / 1000000.0)
+    if bw > 1000.0:
+        return "%.1fK" % (bw / 1000.0)
+    return "%g" % bw
+
+
+_U64_MAX = (1 << 64) - 1
+# tcpi_options bits ss names with -o/-e, in its order (include/uapi/linux/tcp.h TCPI_OPT_*)
+_OPTION_WORDS = ((1, "ts"), (64, "usec_ts"), (2, "sack"), (8, "ecn"), (16, "ecnseen"), (32, "fastopen"),
+                 (128, "fastopen_child"))
+
+
+def tcp_info_text(ti: Any, listening: bool, show_options: bool, numeric: bool) -> str:
+    """ss's tcp_show_info and tcp_stats_print (iproute2 misc/ss.c), for the fields procnet
+    decodes: `` bbr wscale:7,7 rto:204 rtt:0.03/0.015 ... minrtt:0.01 snd_wnd:65536``.
+
+    A field an older kernel did not send (None) prints as ss prints its zero-filled
+    struct: not at all. The option words (``ts sack ...``) need ``show_options`` (-o, -e).
+    """
+
+    def n(value: Optional[int]) -> int:
+        return value or 0
+
+    out: List[str] = []
+    add = out.append
+    options = n(ti.options)
+    if show_options:
+        for bit, word in _OPTION_WORDS:
+            if options & bit:
+                add(word)
+    if ti.congestion:
+        add(escape_text(ti.congestion))
+    if options & 4:  # TCPI_OPT_WSCALE
+        add("wscale:%d,%d" % (n(ti.snd_wscale), n(ti.rcv_wscale)))
+    if ti.rto_us and ti.rto_us != 3000000:
+        add("rto:%g" % (ti.rto_us / 1000.0))
+    if ti.backoff:
+        add("backoff:%d" % ti.backoff)
+    if ti.rtt_us:
+        add("rtt:%g/%g" % (ti.rtt_us / 1000.0, ti.rttvar_us / 1000.0))
+    if ti.ato_us:
+        add("ato:%g" % (ti.ato_us / 1000.0))
+    for label, value in (("mss", ti.snd_mss), ("pmtu", ti.pmtu), ("rcvmss", ti.rcv_mss),
+                         ("advmss", ti.advmss), ("cwnd", ti.snd_cwnd)):
+        if value:
+            add("%s:%d" % (label, value))
+    if ti.snd_ssthresh and ti.snd_ssthresh < 0xFFFF:
+        add("ssthresh:%d" % ti.snd_ssthresh)
+    for label, value in (("bytes_sent", ti.bytes_sent), ("bytes_retrans", ti.bytes_retrans),
+                         ("bytes_acked", ti.bytes_acked), ("bytes_received", ti.bytes_received),
+                         ("segs_out", ti.segs_out), ("segs_in", ti.segs_in),
+                         ("data_segs_out", ti.data_segs_out), ("data_segs_in", ti.data_segs_in)):
+        if value:
+            add("%s:%d" % (label, value))
+    if ti.rtt_us and ti.snd_mss and ti.snd_cwnd:
+        add("send %sbps" % bw_text(float(ti.snd_cwnd) * float(ti.snd_mss) * 8000000.0 / float(ti.rtt_us), numeric))
+    for label, value in (("lastsnd", ti.last_data_sent_ms), ("lastrcv", ti.last_data_recv_ms),
+                         ("lastack", ti.last_ack_recv_ms)):
+        if value:
+            add("%s:%d" % (label, value))
+    pacing = n(ti.pacing_rate)
+    if pacing and pacing != _U64_MAX:
+        text = "pacing_rate %sbps" % bw_text(pacing * 8.0, numeric)
+        max_pacing = n(ti.max_pacing_rate)
+        if max_pacing and max_pacing != _U64_MAX:
+            text += "/%sbps" % bw_text(max_pacing * 8.0, numeric)
+        add(text)
+    if ti.delivery_rate:
+        add("delivery_rate %sbps" % bw_text(ti.delivery_rate * 8.0, numeric))
+    if ti.delivered:
+        add("delivered:%d" % ti.delivered)
+    if ti.delivered_ce:
+        add("delivered_ce:%d" % ti.delivered_ce)
+    if ti.app_limited:
+        add("app_limited")
+    busy = n(ti.busy_time_us)
+    if busy:
+        add("busy:%dms" % (busy // 1000))
+        if ti.rwnd_limited_us:
+            add("rwnd_limited:%dms(%.1f%%)" % (ti.rwnd_limited_us // 1000, 100.0 * ti.rwnd_limited_us / busy))
+        if ti.sndbuf_limited_us:
+            add("sndbuf_limited:%dms(%.1f%%)" % (ti.sndbuf_limited_us // 1000, 100.0 * ti.sndbuf_limited_us / busy))
+    if ti.unacked:
+        add("unacked:%d" % ti.unacked)
+    if ti.retrans or ti.total_retrans:
+        add("retrans:%d/%d" % (n(ti.retrans), ti.total_retrans))
+    if ti.lost:
+        add("lost:%d" % ti.lost)
+    if ti.sacked and not listening:  # a listener's tcpi_sacked is its backlog
+        add("sacked:%d" % ti.sacked)
+    if ti.dsack_dups:
+        add("dsack_dups:%d" % ti.dsack_dups)
+    if ti.reordering is not None and ti.reordering != 3:
+        add("reordering:%d" % ti.reordering)
+    if ti.reord_seen:
+        add("reord_seen:%d" % ti.reord_seen)
+    if ti.rcv_rtt_us:
+        add("rcv_rtt:%g" % (ti.rcv_rtt_us / 1000.0))
+    if ti.rcv_space:
+        add("rcv_space:%d" % ti.rcv_space)
+    if ti.rcv_ssthresh:
+        add("rcv_ssthresh:%d" % ti.rcv_ssthresh)
+    if ti.notsent_bytes:
+        add("notsent:%d" % ti.notsent_bytes)
+    if ti.min_rtt_us and ti.min_rtt_us != 0xFFFFFFFF:
+        add("minrtt:%g" % (ti.min_rtt_us / 1000.0))
+    for label, value in (("rcv_ooopack", ti.rcv_ooopack), ("snd_wnd", ti.snd_wnd), ("rcv_wnd", ti.rcv_wnd),
+                         ("rehash", ti.rehash)):
+        if value:
+            add("%s:%d" % (label, value))
+    return "".join(" " + word for word in out)
 
 
 def _sk(pointer: str) -> str:
@@ -567,23 +751,47 @@ def run(argv: Sequence[str], out: IO[str], err: IO[str]) -> int:
     protos = _protos(o)
     kinds = set(o.dbs)
     records: List[Any] = []
+    # -i and -m print what only the kernel's sock_diag answer has: ask it (the live
+    # machine's own namespace), never the text tables, which would show nothing.
+    backend = "auto"
+    kernel_details = False
+    if o.info or o.memory:
+        backend = "netlink" if fs.is_live() else "proc"
     if protos:
-        try:
-            query = Query(
+        from .._parse.netlink import NetlinkUnavailable
+
+        def query(backend: str) -> List[Any]:
+            return Query(
                 protos,
                 state=o.states,
                 owners=o.users,
                 root=fs.root,
                 filter=flt if flt is not None and flt.expression is not None else None,
-            )
-            records = query.run()
-        except (ProcNetError, OSError) as exc:
+                backend=backend,
+            ).run()
+
+        try:
+            try:
+                records = query(backend)
+                kernel_details = backend == "netlink"
+            except (NetlinkUnavailable, ValueError):
+                if backend != "netlink":
+                    raise
+                backend = "proc"
+                records = query(backend)
+        except (ProcNetError, OSError, ValueError) as exc:
             err.write("procnet ss: %s\n" % exc)
             return 1
+    if (o.info or o.memory) and not kernel_details and protos:
+        err.write(
+            "procnet ss: -%s: no TCP info or memory counters to show: they come from the kernel's sock_diag "
+            "answer, and these sockets were read from the text tables of %s\n"
+            % ("i" if o.info else "m", fs.root)
+        )
     # Sorting before dropping the unix kinds not asked for keeps the same order (the
     # sort is stable), and sorts the query's own list in place.
     records.sort(key=_order)
-    renderer = Renderer(o, ephemeral, ProcFS.clock_ticks())
+    renderer = Renderer(o, ephemeral, ProcFS.clock_ticks(), kernel_details)
     if o.json:
         _write_json(records, kinds, renderer, out)
         return 0

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import socket
 import sys
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List, Optional, Tuple
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -208,9 +208,7 @@ def run(target: str, data: bytes) -> None:
 #: Bugs already reported and pinned by a strict xfail test, which the random fuzzers step
 #: over so that they keep looking for new ones: target prefix -> (exception type, text in
 #: its message, the xfail test that pins it). Remove an entry when its bug is fixed.
-KNOWN_BUGS = [
-    ("netlink", OverflowError, "", "test_fuzz.py::test_netlink_error_code_int_min_is_a_netlink_error"),
-]
+KNOWN_BUGS: List[Tuple[str, type, str, str]] = []
 
 
 def known_bug(target: str, exc: BaseException) -> bool:
