@@ -768,6 +768,7 @@ def run(argv: Sequence[str], out: IO[str], err: IO[str]) -> int:
                 root=fs.root,
                 filter=flt if flt is not None and flt.expression is not None else None,
                 backend=backend,
+                tcp_info=bool(o.info or o.memory),
             ).run()
 
         try:
