@@ -60,9 +60,6 @@ PROTOS: Dict[str, Tuple[str, ...]] = {
 }
 
 _TABLE_FAMILY: Dict[str, int] = {t: int(f) for t, (_, f) in INET_TABLES.items()}
-#: The states most sockets of a busy machine are in: a filter that keeps any of them gains
-#: nothing from the kernel's state filter.
-_BULK_STATES = frozenset({TcpState.ESTABLISHED, TcpState.TIME_WAIT, TcpState.SYN_RECV})
 _TABLE_FAMILY["unix"] = int(socket.AF_UNIX)
 
 Network = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
@@ -362,20 +359,6 @@ class Query:
         except NetlinkUnavailable:
             return None
 
-    def _netlink_pays(self, table: str) -> bool:
-        """With backend auto: is sock_diag the better source for this table?
-
-        Yes for unix sockets (exact names, peers, queues; tables are small), when TCP
-        details were asked for (``tcp_info=True``), and when the kernel's state filter
-        leaves out the bulk of an inet table (established and TIME-WAIT sockets):
-        ``listening()`` gets only the listeners from the kernel. For whole inet tables the
-        text parser is as fast and holds less.
-        """
-        if table == "unix" or self.tcp_info:
-            return True
-        states = self.states
-        return states is not None and states.isdisjoint(_BULK_STATES)
-
     def _chunks(self) -> Iterator[Tuple[Optional[int], Callable[[], Iterable[Socket]]]]:
         """(netns, a function giving that table's records) for every table asked.
 
@@ -384,21 +367,14 @@ class Query:
         """
         if self._use_netlink():
             ns, _ = self._source()
-            insist = self.backend == "netlink"
             for table in self.tables:
-                records = self._netlink_records(table) if insist or self._netlink_pays(table) else None
+                records = self._netlink_records(table)
                 if records is not None:
                     yield ns, functools.partial(iter, records)
                     continue
-                raw = self.fs.read_net_table(table)
-                if raw is None:
-                    continue
-                text = _text(raw)
-                path = self.fs.path("net", table)
-                if table.startswith("tcp") and (self.states is None or TcpState.LISTEN in self.states):
-                    yield ns, functools.partial(self._with_backlogs, table, text, path)
-                else:
-                    yield ns, functools.partial(self._parse, table, text, path)
+                raw = self.fs.read_net_table(table)  # no diag module for this protocol
+                if raw is not None:
+                    yield ns, functools.partial(self._parse, table, _text(raw), self.fs.path("net", table))
             return
         check_unix = self.backend == "proc" and self.netns in (None, "self") and self.fs.is_live()
         for table, ns, text, path in self._tables():
@@ -406,19 +382,6 @@ class Query:
                 yield ns, functools.partial(self._confirmed_unix, text, path)
             else:
                 yield ns, functools.partial(self._parse, table, text, path)
-
-    def _with_backlogs(self, table: str, text: str, path: str) -> Iterator[Socket]:
-        """A tcp text table's rows, listeners given their backlog (``listen_backlog``,
-        ss's Send-Q) from a sock_diag dump of the listeners alone: the kernel sends only
-        those, so this costs next to nothing, and the text has no backlog."""
-        listeners = self._netlink_records(table, frozenset({TcpState.LISTEN}))
-        backlogs = {} if listeners is None else {s.inode: s.listen_backlog for s in listeners if isinstance(s, InetSocket)}
-        for rec in self._parse(table, text, path):
-            if backlogs and rec.state == TcpState.LISTEN:
-                backlog = backlogs.get(rec.inode)
-                if backlog is not None:
-                    object.__setattr__(rec, "listen_backlog", backlog)  # still construction
-            yield rec
 
     def _confirmed_unix(self, data: str, path: str) -> Iterator[Socket]:
         """The text table's unix rows, each flagged ``text_only`` when the kernel's
