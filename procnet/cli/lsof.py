@@ -38,7 +38,8 @@ what to write instead.
 ``user``, ``uid``, ``fd`` (as printed: ``"cwd"``, ``"3"``), ``fd_number`` (int or null),
 ``mode``, ``type``, ``device``, ``size_off``, ``node``, ``name`` (as printed, escaped),
 ``path`` (the unescaped readlink or socket path, null when none; ``path_hex`` added when it
-is not UTF-8), ``offset`` and ``inode`` (ints or null) and ``socket`` (the socket record as
+is not UTF-8), ``offset`` and ``inode`` (ints or null), ``comm`` (the whole process name,
+unescaped; ``comm_hex`` added when it is not UTF-8) and ``socket`` (the socket record as
 :func:`procnet.to_jsonable` writes it, or null).
 """
 
