@@ -132,20 +132,6 @@ def _check_port(value: Optional[int], what: str) -> Optional[int]:
     return value
 
 
-def _pid_set(pid: Optional[PidSpec]) -> Optional[FrozenSet[int]]:
-    if pid is None:
-        return None
-    if isinstance(pid, int) and not isinstance(pid, bool):
-        return frozenset({pid})
-    try:
-        pids = frozenset(pid)  # type: ignore[arg-type]
-    except TypeError:
-        raise TypeError("pid= takes an int or an iterable of ints, not %r" % (pid,)) from None
-    if not all(isinstance(p, int) and not isinstance(p, bool) for p in pids):
-        raise TypeError("pid= takes an int or an iterable of ints, not %r" % (pid,))
-    return pids
-
-
 def _int_set(value: Optional[Union[int, Iterable[int]]], what: str) -> Optional[FrozenSet[int]]:
     if value is None:
         return None
@@ -227,7 +213,7 @@ class Query:
         self.remote_port = _check_port(remote_port, "remote_port")
         self.local = None if local is None else _as_network(local, "local")
         self.remote = None if remote is None else _as_network(remote, "remote")
-        self.pids = _pid_set(pid)
+        self.pids = _int_set(pid, "pid")
         self.uids = _int_set(uid, "uid")
         self.inodes = _int_set(inode, "inode")
         if netns is not None and netns != "all" and netns != "self" and (isinstance(netns, bool) or not isinstance(netns, int)):
