@@ -54,12 +54,12 @@ class ScanReport:
 class OwnerIndex:
     """inode -> owners, plus the report of the scan that built it."""
 
-    owners: Dict[int, List[Owner]]
+    #: the tuples records carry, built once (most sockets have one owner)
+    owners: Dict[int, Tuple[Owner, ...]]
     report: ScanReport
 
     def get(self, inode: int) -> Tuple[Owner, ...]:
-        found = self.owners.get(inode)
-        return tuple(found) if found else ()
+        return self.owners.get(inode, ())
 
 
 def _user_name(uid: int) -> Optional[str]:
@@ -142,7 +142,7 @@ def scan(
     tables of threads that do not share their process's (``task/<tid>/fd``).
     ``details`` reads each owning process's cmdline and uid too.
     """
-    index: Dict[int, List[Owner]] = {}
+    index: Dict[int, Tuple[Owner, ...]] = {}
     denied: List[int] = list(fs.recorded_denied())
     vanished: List[int] = []
     scanned = 0
@@ -183,12 +183,9 @@ def scan(
                 denied.append(pid)
             comm = process.comm
             for fd, inode, tid in owned:
-                entry = index.get(inode)
                 owner = new_owner(pid, fd, SOCKET_MODE, comm, tid, process)
-                if entry is None:
-                    index[inode] = [owner]
-                else:
-                    entry.append(owner)
+                entry = index.get(inode)
+                index[inode] = (owner,) if entry is None else entry + (owner,)
     report = ScanReport(scanned, tuple(sorted(set(denied))), tuple(vanished), fs.hides_processes())
     return OwnerIndex(index, report)
 
