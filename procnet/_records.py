@@ -325,6 +325,9 @@ class InetSocket:
     #: Asked for with TCP info, and always for UDP and raw; None for TIME_WAIT and
     #: request sockets. A kernel may send fewer or more than nine.
     skmem: Optional[Tuple[int, ...]] = None
+    #: IPV6_V6ONLY of an AF_INET6 socket in LISTEN or CLOSE (netlink only): True when it
+    #: does not also serve IPv4 (ss then prints its wildcard as ``[::]``, not ``*``)
+    v6only: Optional[bool] = None
 
     @property
     def protocol(self) -> int:

@@ -366,3 +366,33 @@ def test_python38_runs_the_command() -> None:
                          stderr=subprocess.PIPE, text=True, timeout=60)
     assert res.returncode == 0, res.stderr
     assert res.stdout.startswith("State")
+
+
+@pytest.mark.live
+@pytest.mark.skipif(SS is None, reason="needs iproute2's ss")
+def test_v6only_wildcard_listener_prints_as_ss_does() -> None:
+    """A v6-only wildcard listener is ``[::]`` in ss, a dual-stack one ``*``: only sock_diag
+    tells them apart (InetSocket.v6only)."""
+    import socket as _socket
+
+    v6only = _socket.socket(_socket.AF_INET6)
+    v6only.setsockopt(_socket.IPPROTO_IPV6, _socket.IPV6_V6ONLY, 1)
+    dual = _socket.socket(_socket.AF_INET6)
+    dual.setsockopt(_socket.IPPROTO_IPV6, _socket.IPV6_V6ONLY, 0)
+    try:
+        for s in (v6only, dual):
+            s.bind(("::", 0))
+            s.listen(1)
+        expr = "sport = :%d or sport = :%d" % (v6only.getsockname()[1], dual.getsockname()[1])
+        rc, ours, _ = run_ss("-Htln", expr)
+        theirs = real_ss("-Htln", expr)
+        assert rc == 0
+        assert sorted(ours.splitlines()) == sorted(theirs.splitlines())
+        assert "[::]:%d" % v6only.getsockname()[1] in ours and "*:%d" % dual.getsockname()[1] in ours
+        import procnet
+
+        recs = {s.local.port: s for s in procnet.listening("tcp6")}
+        assert recs[v6only.getsockname()[1]].v6only is True and recs[dual.getsockname()[1]].v6only is False
+    finally:
+        v6only.close()
+        dual.close()

@@ -312,6 +312,7 @@ def _parse_inet(
             None,  # shutdown
             None,  # tcp_info
             None,  # skmem
+            None,  # v6only
         )
 
 

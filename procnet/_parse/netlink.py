@@ -980,6 +980,7 @@ class InetDumpDecoder(_DumpDecoder[InetSocket]):
         cong = -1
         cong_len = 0
         protocol: Optional[int] = None
+        v6only: Optional[bool] = None
         unpack_attr = self._attr.unpack_from
         pos = start + _INET_DIAG_MSG_LEN
         while pos < end:
@@ -993,7 +994,9 @@ class InetDumpDecoder(_DumpDecoder[InetSocket]):
             # attributes a socket; those this decoder skips (MARK 15, CGROUP_ID 21,
             # SOCKOPT 22...) are numbered above 10 and pass one test.
             kind &= 0x3FFF  # _NLA_TYPE_MASK
-            if kind <= 10:
+            if kind == 11:  # INET_DIAG_SKV6ONLY: AF_INET6 sockets in LISTEN or CLOSE
+                v6only = bool(data[pos + 4]) if length > 4 else None
+            elif kind <= 10:
                 if kind == 8:  # INET_DIAG_SHUTDOWN
                     shutdown = data[pos + 4] if length > 4 else 0
                 elif kind == 2:  # INET_DIAG_INFO
@@ -1121,6 +1124,7 @@ class InetDumpDecoder(_DumpDecoder[InetSocket]):
             shutdown,
             tcp_info,
             skmem,
+            v6only,
         )
 
     def _congestion(self, raw: bytes) -> str:

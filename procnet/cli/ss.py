@@ -342,8 +342,8 @@ class Renderer:
         # Whether ss prints ``::`` as ``[::]`` (IPV6_V6ONLY set) is known for a socket bound
         # to a specific, non-mapped IPv6 address, as the kernel sets it at bind itself
         # (net/ipv6/af_inet6.c __inet6_bind); a wildcard socket's is known only to
-        # sock_diag, and procnet prints ``*`` as for a dual-stack socket. The local text
-        # never depends on it (only "::" does, and a v6-only local address is not "::").
+        # sock_diag (``InetSocket.v6only``); from the text tables procnet prints ``*`` as for a
+        # dual-stack socket.
         v6 = ip.version == 6
         entry = (
             ip,
@@ -409,9 +409,13 @@ class Renderer:
         lip, rip = local.ip, remote.ip
         le = hosts.get(id(lip)) or self._host_entry(lip)
         pe = hosts.get(id(rip)) or self._host_entry(rip)
+        local_addr = le[1]
         peer_addr = pe[1]
-        if pe[3] and le[2] and state in (7, 10):  # v6-only: its "::" peer is [::]
-            peer_addr = "[::]:"
+        if state in (7, 10) and (le[2] or rec.v6only):  # v6-only: its "::" is [::], not *
+            if le[3]:
+                local_addr = "[::]:"
+            if pe[3]:
+                peer_addr = "[::]:"
         ports = self._ports.get(proto) or self._port_cache(proto)
         queues = self._queues
         lport, rport, rq = local.port, remote.port, rec.rx_queue
@@ -425,7 +429,7 @@ class Renderer:
             (self._states.get(id(state)) or self._state_entry(state))[1],
             queues.get(rq) or self._queue(rq),
             queues.get(wq) or self._queue(wq),
-            le[1],
+            local_addr,
             ports.get(lport) or self._port(lport, proto),
             peer_addr,
             ports.get(rport) or self._port(rport, proto),
