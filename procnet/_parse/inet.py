@@ -7,6 +7,7 @@ is caught where it is, and fields are decoded only for the rows a caller keeps.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 import socket
@@ -81,16 +82,14 @@ def _row_pattern(addr_digits: int, tcp: bool) -> Pattern[str]:
     return re.compile(head + tail + " *$")
 
 
-_PATTERNS = {
-    (True, 8): _row_pattern(8, True),
-    (True, 32): _row_pattern(32, True),
-    (False, 8): _row_pattern(8, False),
-    (False, 32): _row_pattern(32, False),
-}
-# The same rows, found all at once in the whole text: each match is one whole line.
-_TABLE_PATTERNS = {
-    key: re.compile("^" + p.pattern[: -len("$")] + "(?:\n|\\Z)", re.M) for key, p in _PATTERNS.items()
-}
+@functools.lru_cache(maxsize=None)
+def _patterns(is_tcp: bool, addr_digits: int) -> Tuple[Pattern[str], Pattern[str]]:
+    """(one row, every row of a whole text) for a table kind, compiled on first use:
+    a query that reads no text table (sock_diag answered) compiles none."""
+    row = _row_pattern(addr_digits, is_tcp)
+    # The same rows, found all at once in the whole text: each match is one whole line.
+    table = re.compile("^" + row.pattern[: -len("$")] + "(?:\n|\\Z)", re.M)
+    return row, table
 
 # Group indexes in a match's groups() tuple.
 _SL, _LA, _LP, _RA, _RP, _ST, _TX, _RX, _TR, _WHEN, _RETR, _UID, _PROBES, _INODE, _REF, _PTR = range(16)
@@ -242,15 +241,14 @@ def _parse_inet(
         # than matching every row): every row is matched and the state tested after.
         # One scan of the whole text in C finds the rows, each a whole line; a gap
         # between two matches is a line that is not a row, and is reported there.
-        rows = _scanned_rows(
-            _TABLE_PATTERNS[key].finditer, _PATTERNS[key].match, text, header_end, is_tcp, family, path, on_error
-        )
+        row, whole = _patterns(*key)
+        rows = _scanned_rows(whole.finditer, row.match, text, header_end, is_tcp, family, path, on_error)
     else:
         # Pushdown of a state filter: a row shows its state as the only two-hex-digit
         # token (" 0A "), so rows of other states are passed over by a search of the
         # text, without being matched or decoded. A row damaged so badly that it shows
         # none of the asked states cannot be one of them; it is not reported.
-        rows = _checked_rows(_PATTERNS[key].match, _rows_showing(text, wanted), is_tcp, family, path, on_error)
+        rows = _checked_rows(_patterns(*key)[0].match, _rows_showing(text, wanted), is_tcp, family, path, on_error)
     seen = RecentInodes().seen
     for g in rows:
         state = int(g[_ST], 16)
