@@ -29,10 +29,9 @@ record types document; the differences from the text source are:
   ``fastopen_max_qlen`` are ``None`` for listeners (the kernel's tcp_info leaves them 0),
   ``cwnd`` is set. ``quick_ack`` and ``pingpong`` are always ``None`` (not in tcp_info).
 * TCP TIME_WAIT and SYN_RECV request sockets have ``uid`` ``None`` (the kernel sends 0).
-* ``tcp_info`` of a full-length struct (Linux 6.2+) is decoded when a field of it is
-  first read (see ``_PendingTcpInfo``); ``skmem`` is shared between sockets whose
-  counters are equal (tuples are immutable). Older kernels' shorter structs are decoded
-  at once, the fields they lack left ``None``.
+* ``tcp_info`` (asked for with ``tcp_info=True``) is decoded whole; older kernels' shorter
+  structs leave the fields they lack ``None``. ``skmem`` is shared between sockets whose
+  counters are equal (tuples are immutable).
 * unix: ``status`` and ``flags`` are derived from the state and the inode with the same
   rule as the kernel's text table (``net/unix/af_unix.c unix_seq_show``); ``state`` is the
   kernel's own (an embryo, a connection not yet accepted, is ESTABLISHED here and
@@ -41,7 +40,6 @@ record types document; the differences from the text source are:
 
 from __future__ import annotations
 
-import dataclasses
 import errno as _errno
 import ipaddress
 import os
@@ -49,8 +47,6 @@ import socket
 import struct
 import sys
 from typing import (
-    TYPE_CHECKING,
-    Any,
     Callable,
     Dict,
     FrozenSet,
@@ -65,9 +61,6 @@ from typing import (
     TypeVar,
     Union,
 )
-
-if TYPE_CHECKING:
-    from typing_extensions import SupportsIndex
 
 from .._errors import ParseError, ProcNetError
 from .._records import (
@@ -528,115 +521,10 @@ _SK_MEMINFOS = {p: struct.Struct(p + "9I") for p in "<>"}  # SK_MEMINFO_VARS u32
 # What the InetSocket itself takes from struct tcp_info: 2 retransmits, 3 probes; 8 rto,
 # 12 ato; 76 snd_ssthresh, 80 snd_cwnd.
 _TCP_INFOS_SOCKET = {p: struct.Struct(p + "xxBB4xII60xII") for p in "<>"}
-#: TcpInfo fields read from the struct when first asked for (see _PendingTcpInfo): all
-_TCP_INFO_LAZY = tuple(f.name for f in dataclasses.fields(TcpInfo))
-#: TcpInfo fields whose storage holds, until the struct is decoded, where it is: the
-#: datagram, the offset in it, whether little-endian, the congestion name. Four stores
-#: rather than one tuple: a tuple per socket is one more object for the cyclic GC to
-#: track, which at a million sockets costs more than the stores.
-_STASH = ("rehash", "rcv_ooopack", "rcv_wnd", "snd_wnd")
-_SLOTTED_TCP_INFO = "__slots__" in vars(TcpInfo)
-
-
-class _LazyField:
-    """A TcpInfo field of a :class:`_PendingTcpInfo`: reading it decodes the struct."""
-
-    __slots__ = ("name",)
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def __get__(self, obj: Optional[TcpInfo], owner: Optional[type] = None) -> object:
-        if obj is None:
-            return self
-        _materialize(obj)
-        return getattr(obj, self.name)
-
-    def __set__(self, obj: TcpInfo, value: object) -> None:
-        raise dataclasses.FrozenInstanceError("cannot assign to field %r" % self.name)
-
-
-class _PendingTcpInfo(TcpInfo):
-    """A :class:`~procnet.TcpInfo` whose less-asked-for fields are decoded on first use.
-
-    Building 53 fields for each of a million sockets' ``struct tcp_info`` would cost a
-    quarter of the whole dump, for callers who mostly read none of them. The decoder
-    keeps where the struct is (the received datagram, an offset) and the congestion
-    name; the first read of any field (``getattr``, ``==``, ``repr``, ``hash``, pickling,
-    JSON) decodes them all and turns the object into a plain ``TcpInfo``. Nothing tells
-    the two apart but ``type()`` before that first read. A pending record keeps its
-    datagram (at most a few tens of kB, shared by the sockets in it) alive.
-    """
-
-    __slots__ = ()
-
-    def __eq__(self, other: object) -> bool:
-        _materialize(self)
-        if isinstance(other, _PendingTcpInfo):
-            _materialize(other)
-        return self == other
-
-    def __hash__(self) -> int:
-        _materialize(self)
-        return hash(self)
-
-    def __repr__(self) -> str:
-        _materialize(self)
-        return repr(self)
-
-    def __reduce_ex__(self, protocol: SupportsIndex) -> Any:  # pickle, copy: as the plain TcpInfo
-        _materialize(self)
-        return self.__reduce_ex__(protocol)
-
-
-for _name in _TCP_INFO_LAZY:
-    setattr(_PendingTcpInfo, _name, _LazyField(_name))
-del _name
-
-
-def _materialize(obj: TcpInfo) -> None:
-    """Decode the rest of a pending TcpInfo's struct into its fields; make it a TcpInfo."""
-    if type(obj) is not _PendingTcpInfo:
-        return
-    if _SLOTTED_TCP_INFO:
-        data, pos, little, congestion = (vars(TcpInfo)[name].__get__(obj, TcpInfo) for name in _STASH)
-    else:
-        data, pos, little, congestion = (obj.__dict__[name] for name in _STASH)
-    values = _TCP_INFOS_FULL["<" if little else ">"].unpack_from(data, pos)
-    full = _make_tcp_info(values, congestion, _TCP_INFO_FULL_LEN, little)
-    if _SLOTTED_TCP_INFO:
-        for name in _TCP_INFO_LAZY:
-            vars(TcpInfo)[name].__set__(obj, getattr(full, name))
-    else:
-        obj.__dict__.update((name, getattr(full, name)) for name in _TCP_INFO_LAZY)
-    object.__setattr__(obj, "__class__", TcpInfo)
-
-
-if _SLOTTED_TCP_INFO:
-    _SET_DATA, _SET_POS, _SET_LITTLE, _SET_CONGESTION = (vars(TcpInfo)[name].__set__ for name in _STASH)
-
-    def _new_pending_tcp_info(data: bytes, pos: int, little: bool, congestion: Optional[str]) -> TcpInfo:
-        """A :class:`_PendingTcpInfo` of the struct at ``data[pos:]`` (see _STASH)."""
-        obj = object.__new__(_PendingTcpInfo)
-        _SET_DATA(obj, data)
-        _SET_POS(obj, pos)
-        _SET_LITTLE(obj, little)
-        _SET_CONGESTION(obj, congestion)
-        return obj
-
-else:
-
-    def _new_pending_tcp_info(data: bytes, pos: int, little: bool, congestion: Optional[str]) -> TcpInfo:
-        """A :class:`_PendingTcpInfo` of the struct at ``data[pos:]`` (see _STASH)."""
-        obj = object.__new__(_PendingTcpInfo)
-        object.__setattr__(obj, "__dict__", dict(zip(_STASH, (data, pos, little, congestion))))
-        return obj
-
-
 def _make_tcp_info(v: Tuple[int, ...], congestion: Optional[str], size: int, little: bool) -> TcpInfo:
     """The TcpInfo of ``v``, a ``struct tcp_info`` of ``size`` bytes (fewer than
     :data:`_TCP_INFO_FULL_LEN`: an older kernel's) zero-padded and unpacked whole; the
-    fields beyond ``size`` become None. The full-length case is :data:`_tcp_info_from`."""
+    fields beyond ``size`` become None."""
     (
         _state,
         _ca_state,
@@ -1040,11 +928,12 @@ class InetDumpDecoder(_DumpDecoder[InetSocket]):
                     if congestion is None:
                         congestion = self._congestion(raw_cong)
                 if info_len >= _TCP_INFO_FULL_LEN:
-                    # The socket's own fields now, the TcpInfo's when first read.
                     retransmits, probes, rto_us, ato_us, snd_ssthresh, cwnd = self._tcp_info_socket.unpack_from(
                         data, info
                     )
-                    tcp_info = _new_pending_tcp_info(data, info, self._little, congestion)
+                    tcp_info = _make_tcp_info(
+                        self._tcp_info_full.unpack_from(data, info), congestion, _TCP_INFO_FULL_LEN, self._little
+                    )
                 else:
                     self._need(data[info : info + info_len], _TCP_INFO_MIN, "INET_DIAG_INFO (struct tcp_info)", offset)
                     values = self._tcp_info_full.unpack(
