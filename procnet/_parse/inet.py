@@ -14,6 +14,7 @@ import socket
 import sys
 from typing import (
     AbstractSet,
+    AnyStr,
     Callable,
     Collection,
     Dict,
@@ -25,6 +26,7 @@ from typing import (
     Pattern,
     Tuple,
     TypeVar,
+    Union,
 )
 
 from .._records import Endpoint, InetSocket, IPAddress, TcpState, Timer, fast_constructor
@@ -180,11 +182,15 @@ def parse_inet(
     proto, family = _check_table(table)
     if byteorder not in ("little", "big"):
         raise ValueError("byteorder is 'little' or 'big', not %r" % (byteorder,))
+    if states is not None and isinstance(data, (bytes, bytearray)):
+        # A state filter searches the bytes as they came and decodes only the rows it
+        # keeps (a one-state query on a large table spends a fifth of its time decoding).
+        return _parse_inet(bytes(data), table, proto, family, byteorder, path or table, states, on_error)
     return _parse_inet(as_text(data), table, proto, family, byteorder, path or table, states, on_error)
 
 
 def _parse_inet(
-    text: str,
+    text: Union[str, bytes],
     table: str,
     proto: str,
     family: socket.AddressFamily,
@@ -194,6 +200,11 @@ def _parse_inet(
     on_error: Optional[ErrorHandler],
 ) -> Iterator[InetSocket]:
     wanted = None if states is None else frozenset(int(s) for s in states)
+    raw: Optional[bytes] = None
+    if isinstance(text, bytes):  # only with a state filter (see parse_inet)
+        raw = text
+        first_end = raw.find(b"\n")
+        text = (raw if first_end < 0 else raw[:first_end]).decode("utf-8", "surrogateescape")
     header_end = text.find("\n")
     header_line = text if header_end < 0 else text[:header_end]
     if not text:
@@ -248,7 +259,9 @@ def _parse_inet(
         # token (" 0A "), so rows of other states are passed over by a search of the
         # text, without being matched or decoded. A row damaged so badly that it shows
         # none of the asked states cannot be one of them; it is not reported.
-        rows = _checked_rows(_patterns(*key)[0].match, _rows_showing(text, wanted), is_tcp, family, path, on_error)
+        rows = _checked_rows(
+            _patterns(*key)[0].match, _rows_showing(text if raw is None else raw, wanted), is_tcp, family, path, on_error
+        )
     seen = RecentInodes().seen
     for g in rows:
         state = int(g[_ST], 16)
@@ -369,32 +382,42 @@ def _checked_rows(
         yield m.groups()
 
 
-def _rows_showing(text: str, wanted: AbstractSet[int]) -> Iterator[Tuple[int, str]]:
+def _rows_showing(data: Union[str, bytes], wanted: AbstractSet[int]) -> Iterator[Tuple[int, str]]:
     """(index, line) of the rows whose state token is one of ``wanted``, in table order.
 
-    One regular-expression scan of the whole text for the tokens (C speed, no per-line
-    Python); only the lines it lands in are cut out.
+    One regular-expression scan of the whole text (``str``, or the bytes as read) for the
+    tokens (C speed, no per-line Python); only the lines it lands in are cut out, and
+    decoded as the whole text would have been (bad bytes as surrogate escapes).
     """
     tokens = sorted({" %02X " % s for s in wanted} | {" %02x " % s for s in wanted})
-    finder = re.compile("|".join(re.escape(t) for t in tokens)).finditer
-    header_end = text.find("\n")
+    if isinstance(data, bytes):
+        pattern = re.compile(b"|".join(re.escape(t.encode("ascii")) for t in tokens))
+        for index, line in _lines_with(data, pattern, b"\n"):
+            yield index, line.decode("utf-8", "surrogateescape")
+    else:
+        yield from _lines_with(data, re.compile("|".join(re.escape(t) for t in tokens)), "\n")
+
+
+def _lines_with(data: AnyStr, pattern: Pattern[AnyStr], newline: AnyStr) -> Iterator[Tuple[int, AnyStr]]:
+    """(index, line) of the lines after the first in which ``pattern`` is found."""
+    header_end = data.find(newline)
     if header_end < 0:
         return
-    find = text.find
+    find = data.find
     index = 0
     previous = 0
     line_end = -1
-    for m in finder(text, header_end):
+    for m in pattern.finditer(data, header_end):
         pos = m.start()
         if pos < line_end:
             continue  # a second token in a line already taken
-        start = text.rfind("\n", 0, pos) + 1
-        line_end = find("\n", pos)
+        start = data.rfind(newline, 0, pos) + 1
+        line_end = find(newline, pos)
         if line_end < 0:
-            line_end = len(text)
-        index += text.count("\n", previous, start)
+            line_end = len(data)
+        index += data.count(newline, previous, start)
         previous = start
-        yield index, text[start:line_end]
+        yield index, data[start:line_end]
 
 
 # Records are built without their dataclass __init__ (see _records.fast_constructor): the
