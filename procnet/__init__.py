@@ -32,7 +32,7 @@ _LAZY: Dict[str, str] = {
     "ProcRootError": "_errors",
     "to_jsonable": "_json",
     "ScanReport": "_owners",
-    "INET_TABLES": "_parse.inet",
+    "INET_TABLES": "_parse._common",
     "format_inet": "_parse.inet",
     "parse_inet": "_parse.inet",
     "format_unix": "_parse.unix",
@@ -70,7 +70,8 @@ if TYPE_CHECKING:
     from ._services import port_range, service_name, service_port
     from ._json import to_jsonable
     from ._owners import ScanReport
-    from ._parse.inet import INET_TABLES, format_inet, parse_inet
+    from ._parse._common import INET_TABLES
+    from ._parse.inet import format_inet, parse_inet
     from ._parse.netlink import NetlinkError, NetlinkUnavailable
     from ._parse.unix import format_unix, parse_unix
     from ._proc import ProcFS

@@ -17,7 +17,7 @@ from typing import Any, Dict, List, Optional, Tuple, Union
 
 from ._errors import ProcNetError
 from ._owners import _is_kernel_thread, _thread_sockets
-from ._parse.inet import INET_TABLES
+from ._parse._common import INET_TABLES
 from ._parse.process import ns_inode
 from ._proc import DEFAULT_ROOT, MANIFEST, Denied, Gone, ProcessDir, ProcFS
 

@@ -29,9 +29,8 @@ from typing import (
 from . import _states
 from ._owners import OwnerIndex, ScanReport, scan
 from ._parse._common import ErrorHandler
-from ._parse.inet import INET_TABLES, parse_inet
+from ._parse._common import INET_TABLES
 from ._parse.process import ns_inode
-from ._parse.unix import parse_unix
 from ._proc import DEFAULT_ROOT, Denied, Gone, ProcFS
 from ._records import InetSocket, Socket, TcpState
 
@@ -388,7 +387,11 @@ class Query:
     def _parse(self, table: str, data: str, path: str) -> Iterator[Socket]:
         states = self.states
         if table == "unix":
+            from ._parse.unix import parse_unix  # text parsers load when a text table is read
+
             return parse_unix(data, path=path, states=states, on_error=self.on_error)
+        from ._parse.inet import parse_inet
+
         return parse_inet(data, table, byteorder=self.fs.byteorder, path=path, states=states, on_error=self.on_error)
 
     def _rows(self) -> Iterator[Tuple[Socket, Optional[int]]]:

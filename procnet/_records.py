@@ -533,6 +533,9 @@ class UnixSocket:
 Socket = Union[InetSocket, UnixSocket]
 
 
+_CONSTRUCTORS: Dict[Any, Any] = {}  # one per record class, shared by the parsers
+
+
 def fast_constructor(cls: Callable[..., _T]) -> Callable[..., _T]:
     """A function that builds ``cls`` from all its fields, positionally, without ``__init__``.
 
@@ -549,6 +552,9 @@ def fast_constructor(cls: Callable[..., _T]) -> Callable[..., _T]:
     anything else, the descriptors are used. Without slots (3.8, 3.9), the instance dict is
     set in one assignment.
     """
+    known: Optional[Callable[..., _T]] = _CONSTRUCTORS.get(cls)
+    if known is not None:
+        return known
     names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
     args = ", ".join(names)
     namespace: Dict[str, Any] = {"new": object.__new__, "cls": cls, "setattr": object.__setattr__}
@@ -579,6 +585,7 @@ def fast_constructor(cls: Callable[..., _T]) -> Callable[..., _T]:
         except TypeError:  # __class__ assignment refused: not the same layout
             pass
     make.__doc__ = "Build a %s from all its fields, positionally." % getattr(cls, "__name__", "record")
+    _CONSTRUCTORS[cls] = make
     return make
 
 

@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Callable, List, Optional, Set, Union
+import socket
+from typing import Callable, Dict, List, Optional, Set, Tuple, Union
 
 from .._errors import ParseError
+
+#: Every inet table procnet reads, with its protocol name and address family.
+INET_TABLES: Dict[str, Tuple[str, socket.AddressFamily]] = {
+    "tcp": ("tcp", socket.AF_INET),
+    "tcp6": ("tcp", socket.AF_INET6),
+    "udp": ("udp", socket.AF_INET),
+    "udp6": ("udp", socket.AF_INET6),
+    "udplite": ("udplite", socket.AF_INET),
+    "udplite6": ("udplite", socket.AF_INET6),
+    "raw": ("raw", socket.AF_INET),
+    "raw6": ("raw", socket.AF_INET6),
+}
 
 #: Called with each bad line's error in lenient mode; the line is then skipped.
 ErrorHandler = Callable[[ParseError], None]

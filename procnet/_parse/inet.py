@@ -30,19 +30,9 @@ from typing import (
 )
 
 from .._records import Endpoint, InetSocket, IPAddress, TcpState, Timer, fast_constructor
-from ._common import ErrorHandler, RecentInodes, Text, as_text, report
+from ._common import INET_TABLES, ErrorHandler, RecentInodes, Text, as_text, report
 
 #: Every inet table procnet reads, with its protocol name and address family.
-INET_TABLES: Dict[str, Tuple[str, socket.AddressFamily]] = {
-    "tcp": ("tcp", socket.AF_INET),
-    "tcp6": ("tcp", socket.AF_INET6),
-    "udp": ("udp", socket.AF_INET),
-    "udp6": ("udp", socket.AF_INET6),
-    "udplite": ("udplite", socket.AF_INET),
-    "udplite6": ("udplite", socket.AF_INET6),
-    "raw": ("raw", socket.AF_INET),
-    "raw6": ("raw", socket.AF_INET6),
-}
 
 _HEX = "[0-9A-Fa-f]"
 #: Most distinct addresses / endpoints a parse remembers (then it starts afresh).
