@@ -13,7 +13,9 @@ The names below load their module on first use, so that ``import procnet`` costs
 nothing and a call imports only what it needs.
 """
 
-from typing import TYPE_CHECKING, Any, Dict, List
+from typing import TYPE_CHECKING, Dict, List
+
+from ._lazy import lazy_names
 
 __version__ = "0.1.0"
 
@@ -100,15 +102,7 @@ if TYPE_CHECKING:
     )
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError("module 'procnet' has no attribute %r" % name)
-    import importlib
-
-    value = getattr(importlib.import_module("." + module, __name__), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_names(globals(), __name__, _LAZY)
 
 
 def __dir__() -> List[str]:

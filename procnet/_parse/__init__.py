@@ -4,8 +4,9 @@ The names below load their module on first use: a query that sock_diag answers n
 loads the text parsers.
 """
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from .._lazy import lazy_names
 from ._common import INET_TABLES
 
 _LAZY = {
@@ -22,12 +23,4 @@ if TYPE_CHECKING:
     from .unix import format_unix, parse_unix
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError("module 'procnet._parse' has no attribute %r" % name)
-    import importlib
-
-    value = getattr(importlib.import_module("." + module, __name__), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_names(globals(), __name__, _LAZY)
