@@ -228,11 +228,4 @@ def _thread_sockets(
     return extra
 
 
-def merge_owners(index: OwnerIndex, inode: int) -> Tuple[Tuple[Owner, ...], bool]:
-    """The owners of one socket and whether that list is known to be whole."""
-    if inode == 0:
-        return (), True
-    return index.get(inode), index.report.complete
-
-
-__all__ = ["OwnerIndex", "SOCKET_MODE", "ScanReport", "fd_mode", "merge_owners", "read_process", "scan"]
+__all__ = ["OwnerIndex", "SOCKET_MODE", "ScanReport", "fd_mode", "read_process", "scan"]

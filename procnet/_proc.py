@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import errno
 import os
-import stat
 import sys
 from typing import AbstractSet, Any, Dict, List, Optional, Tuple
 
@@ -402,13 +401,6 @@ class ProcFS:
             return not os.listdir(path)
         except FileNotFoundError:
             return True
-
-    @staticmethod
-    def is_directory(path: str) -> bool:
-        try:
-            return stat.S_ISDIR(os.lstat(path).st_mode)
-        except OSError:
-            return False
 
     @staticmethod
     def kernel_release() -> str:

@@ -8,7 +8,7 @@ import ipaddress
 import json
 import shutil
 import subprocess
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any, Dict, List, Optional
 
 import pytest
 from hypothesis import given
@@ -17,18 +17,9 @@ from hypothesis import strategies as st
 from procnet.cli import lsof
 from procnet.cli.lsof import InetSpec, format_inet_spec, parse_inet_spec
 
-from test_cli_ss import start_population, stop_population
+from test_cli_ss import population  # noqa: F401  (the shared loopback population fixture)
 
 LSOF = shutil.which("lsof")
-
-
-@pytest.fixture(scope="module")
-def population() -> Iterator[Dict[str, Any]]:
-    info = start_population()
-    try:
-        yield info
-    finally:
-        stop_population(info)
 
 
 def run_lsof(*args: str) -> "tuple[int, str, str]":
