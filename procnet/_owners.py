@@ -10,7 +10,8 @@ from "whoever holds it could not be seen".
 from __future__ import annotations
 
 import dataclasses
-from typing import AbstractSet, Dict, Iterable, List, Optional, Tuple
+import os
+from typing import AbstractSet, Callable, Dict, Iterable, List, Optional, Tuple
 
 from ._errors import ParseError
 from ._parse.process import (
@@ -146,48 +147,131 @@ def scan(
     denied: List[int] = list(fs.recorded_denied())
     vanished: List[int] = []
     scanned = 0
-    for pid in fs.pids() if pids is None else sorted(set(pids)):
-        try:
-            proc = fs.process(pid)
-        except Gone:
+    order = fs.pids() if pids is None else sorted(set(pids))
+
+    def inspect(pid: int) -> _Seen:
+        return _inspect(fs, pid, inodes, threads, details)
+
+    # Results are merged in pid order whichever thread read them: the index (and the
+    # order of each socket's owners) is the same as a one-thread scan's.
+    for pid, (status, owned, process) in zip(order, _map(inspect, order)):
+        if status is _VANISHED:
             vanished.append(pid)
             continue
-        except Denied:
+        if status is _DENIED:
             denied.append(pid)
             continue
-        with proc:
-            try:
-                names, found = proc.socket_fds(inodes)
-                owned: List[Tuple[int, int, Optional[int]]] = [(fd, inode, None) for fd, inode in found]
-                if threads:
-                    owned.extend(_thread_sockets(proc, names, found, inodes))
-            except Gone:
-                vanished.append(pid)
-                continue
-            except Denied:
-                if not _is_kernel_thread(proc):
-                    denied.append(pid)
-                continue
+        if status is not _SKIPPED:
             scanned += 1
-            if not owned:
-                continue
-            try:
-                process = read_process(proc, details=details)
-            except Gone:
-                vanished.append(pid)
-                continue
-            except Denied:
-                # Its descriptors were read but not its name (a capture whose comm is a
-                # link, a hidepid race): the owners stand, the process is reported.
-                process = Process(pid, "?")
-                denied.append(pid)
-            comm = process.comm
-            for fd, inode, tid in owned:
-                owner = new_owner(pid, fd, SOCKET_MODE, comm, tid, process)
-                entry = index.get(inode)
-                index[inode] = (owner,) if entry is None else entry + (owner,)
+        if status is _NAMELESS:
+            denied.append(pid)
+        if process is None:
+            continue
+        comm = process.comm
+        for fd, inode, tid in owned:
+            owner = new_owner(pid, fd, SOCKET_MODE, comm, tid, process)
+            entry = index.get(inode)
+            index[inode] = (owner,) if entry is None else entry + (owner,)
     report = ScanReport(scanned, tuple(sorted(set(denied))), tuple(vanished), fs.hides_processes())
     return OwnerIndex(index, report)
+
+
+# What the scan learned about one pid: (status, owned sockets, process).
+_Seen = Tuple[str, List[Tuple[int, int, Optional[int]]], Optional[Process]]
+_OK = "ok"
+_VANISHED = "vanished"
+_DENIED = "denied"
+#: a kernel thread whose fd directory may not be read: neither scanned nor denied
+_SKIPPED = "skipped"
+#: descriptors read, name not (a capture whose comm is a link, a hidepid race): the
+#: owners stand, the pid is reported denied
+_NAMELESS = "nameless"
+_NONE: List[Tuple[int, int, Optional[int]]] = []
+
+
+def _inspect(
+    fs: ProcFS, pid: int, inodes: Optional[AbstractSet[int]], threads: bool, details: bool
+) -> _Seen:
+    """The sockets one process holds (and its name when it holds any)."""
+    try:
+        proc = fs.process(pid)
+    except Gone:
+        return _VANISHED, _NONE, None
+    except Denied:
+        return _DENIED, _NONE, None
+    with proc:
+        try:
+            names, found = proc.socket_fds(inodes)
+            owned: List[Tuple[int, int, Optional[int]]] = [(fd, inode, None) for fd, inode in found]
+            if threads:
+                owned.extend(_thread_sockets(proc, names, found, inodes))
+        except Gone:
+            return _VANISHED, _NONE, None
+        except Denied:
+            return (_SKIPPED if _is_kernel_thread(proc) else _DENIED), _NONE, None
+        if not owned:
+            return _OK, _NONE, None
+        try:
+            return _OK, owned, read_process(proc, details=details)
+        except Gone:
+            return _VANISHED, _NONE, None
+        except Denied:
+            return _NAMELESS, owned, Process(pid, "?")
+
+
+#: Below this many processes the scan runs in the calling thread alone.
+_PARALLEL_MIN = 24
+#: Most threads a scan uses (the calling one included).
+_MAX_WORKERS = 2
+
+
+def _workers() -> int:
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        cpus = os.cpu_count() or 1
+    return 1 if cpus < 2 else min(_MAX_WORKERS, cpus + 1)
+
+
+def _map(work: Callable[[int], _Seen], pids: List[int]) -> List[_Seen]:
+    """``[work(pid) for pid in pids]``, spread over a few threads on a multi-core machine.
+
+    The scan is four fifths system time (readlink of /proc/<pid>/fd/N builds the link's
+    text in the kernel), and os.readlink releases the GIL: on 2 cores, 3 threads read
+    205,000 descriptors in 0.51 s against 0.89 s for one (benchmarks/README.md). Each
+    thread takes the next pid from a shared queue (process sizes differ by thousands of
+    descriptors); the first exception raised in any thread is raised here.
+    """
+    workers = _workers() if len(pids) >= _PARALLEL_MIN else 1
+    if workers == 1:
+        return [work(pid) for pid in pids]
+    import threading
+
+    results: List[Optional[_Seen]] = [None] * len(pids)
+    errors: List[BaseException] = []
+    take = iter(range(len(pids))).__next__
+    lock = threading.Lock()
+
+    def run() -> None:
+        try:
+            while not errors:
+                with lock:
+                    i = take()
+                results[i] = work(pids[i])
+        except StopIteration:
+            pass
+        except BaseException as exc:  # re-raised in the calling thread
+            errors.append(exc)
+
+    helpers = [threading.Thread(target=run, name="procnet-scan", daemon=True) for _ in range(workers - 1)]
+    for t in helpers:
+        t.start()
+    run()
+    for t in helpers:
+        t.join()
+    if errors:
+        raise errors[0]
+    return results  # type: ignore[return-value]
 
 
 def _thread_sockets(

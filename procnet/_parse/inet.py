@@ -29,7 +29,7 @@ from typing import (
     Union,
 )
 
-from .._records import Endpoint, InetSocket, IPAddress, TcpState, Timer, fast_constructor
+from .._records import Endpoint, InetSocket, IPAddress, TcpState, Timer, fast_constructor, lazy_constructor
 from ._common import INET_TABLES, ErrorHandler, RecentInodes, Text, as_text, report
 
 #: Every inet table procnet reads, with its protocol name and address family.
@@ -43,45 +43,58 @@ _E = TypeVar("_E")
 _DEC = "[0-9]{1,20}"
 
 
-def _row_pattern(addr_digits: int, tcp: bool) -> Pattern[str]:
-    addr = "(%s{%d}):(%s{4})" % (_HEX, addr_digits, _HEX)
+def _row_pattern(addr_digits: int, tcp: bool, light: bool = False) -> Pattern[str]:
+    """One row. ``light``: only the state and the inode are captured (the row is checked
+    whole all the same); otherwise every field is."""
+
+    def cap(x: str, always: bool = False) -> str:
+        return "(%s)" % x if always or not light else "(?:%s)" % x
+
+    addr = "%s:%s" % (cap("%s{%d}" % (_HEX, addr_digits)), cap("%s{4}" % _HEX))
     # net/ipv4/tcp_ipv4.c get_tcp4_sock / get_timewait4_sock / get_openreq4,
     # net/ipv4/udp.c udp4_format_sock, net/ipv4/raw.c raw_sock_seq_show,
     # net/ipv6/datagram.c __ip6_dgram_sock_seq_show (and the tcp6 twins):
     #   "%4d: %08X:%04X %08X:%04X %02X %08X:%08X %02X:%08lX %08X %5u %8d %lu %d %pK"
     head = (
-        r" *(%s): " % _DEC  # sl: %4d or %5d, grows past 9999
+        r" *%s: " % cap(_DEC)  # sl: %4d or %5d, grows past 9999
         + addr  # local address : port
         + " "
         + addr  # remote address : port
-        + " (%s{2}) " % _HEX  # st %02X
-        + "(%s{1,16}):(%s{1,16}) " % (_HEX, _HEX)  # tx_queue:rx_queue %08X:%08X
-        + "(%s{1,8}):(%s{1,16}) " % (_HEX, _HEX)  # tr:tm->when %02X:%08lX
-        + "(%s{1,16}) +" % _HEX  # retrnsmt %08X
-        + r"(%s) +" % _DEC  # uid %5u
-        + r"(-?%s) +" % _DEC  # timeout (icsk_probes_out) %8d
-        + r"(%s) " % _DEC  # inode %lu
-        + r"(-?%s) " % _DEC  # refcount %d
-        + r"(\S+)"  # %pK
+        + " %s " % cap("%s{2}" % _HEX, True)  # st %02X
+        + "%s:%s " % (cap("%s{1,16}" % _HEX), cap("%s{1,16}" % _HEX))  # tx_queue:rx_queue %08X:%08X
+        + "%s:%s " % (cap("%s{1,8}" % _HEX), cap("%s{1,16}" % _HEX))  # tr:tm->when %02X:%08lX
+        + "%s +" % cap("%s{1,16}" % _HEX)  # retrnsmt %08X
+        + r"%s +" % cap(_DEC)  # uid %5u
+        + r"%s +" % cap("-?" + _DEC)  # timeout (icsk_probes_out) %8d
+        + r"%s " % cap(_DEC, True)  # inode %lu
+        + r"%s " % cap("-?" + _DEC)  # refcount %d
+        + cap(r"\S+")  # %pK
     )
+    d = _DEC
     if tcp:
         # full sockets only: " %lu %lu %u %u %d" rto ato quick|pingpong cwnd ssthresh;
         # a future kernel may append columns after them.
-        tail = r"(?: ({0}) ({0}) ({0}) ({0}) (-?{0})(?: [^\n]*)?)?".format(_DEC)
+        tail = r"(?: %s %s %s %s %s(?: [^\n]*)?)?" % (cap(d), cap(d), cap(d), cap(d), cap("-?" + d))
     else:
         # " %u" drops (absent before 2.6.28); later columns ignored
-        tail = r"(?: (-?{0})(?: [^\n]*)?)?".format(_DEC)
+        tail = r"(?: %s(?: [^\n]*)?)?" % cap("-?" + d)
     return re.compile(head + tail + " *$")
 
 
 @functools.lru_cache(maxsize=None)
 def _patterns(is_tcp: bool, addr_digits: int) -> Tuple[Pattern[str], Pattern[str]]:
-    """(one row, every row of a whole text) for a table kind, compiled on first use:
-    a query that reads no text table (sock_diag answered) compiles none."""
+    """(one row with every field captured, every row of a whole text), compiled on first
+    use: a query that reads no text table (sock_diag answered) compiles none.
+
+    The second finds the rows of a whole text at once, each a whole line, and captures
+    only (the row without its padding, its state, its inode): the other fields are
+    decoded from the row's text when one of the record's fields is first read.
+    """
     row = _row_pattern(addr_digits, is_tcp)
-    # The same rows, found all at once in the whole text: each match is one whole line.
-    table = re.compile("^" + row.pattern[: -len("$")] + "(?:\n|\\Z)", re.M)
+    light = _row_pattern(addr_digits, is_tcp, light=True).pattern
+    table = re.compile("^(" + light[: -len(" *$")] + ") *(?:\n|\\Z)", re.M)
     return row, table
+
 
 # Group indexes in a match's groups() tuple.
 _SL, _LA, _LP, _RA, _RP, _ST, _TX, _RX, _TR, _WHEN, _RETR, _UID, _PROBES, _INODE, _REF, _PTR = range(16)
@@ -210,14 +223,47 @@ def _parse_inet(
         report(on_error, "not a %s table: unexpected header" % table, path, 1, header_line)
         return
     key = (is_tcp, 8 if family == socket.AF_INET else 32)
+    row, whole = _patterns(*key)
+    rows: Iterable[Tuple[str, str, str]]
+    if wanted is None or len(wanted) > 3:
+        # No filter, or one that keeps many states (searching for many tokens costs more
+        # than matching every row): every row is matched and the state tested after.
+        # One scan of the whole text in C finds the rows, each a whole line; a gap
+        # between two matches is a line that is not a row, and is reported there.
+        rows = _scanned_rows(whole.finditer, row.match, text, header_end, is_tcp, family, path, on_error)
+    else:
+        # Pushdown of a state filter: a row shows its state as the only two-hex-digit
+        # token (" 0A "), so rows of other states are passed over by a search of the
+        # text, without being matched or decoded. A row damaged so badly that it shows
+        # none of the asked states cannot be one of them; it is not reported.
+        rows = _checked_rows(row.match, _rows_showing(text if raw is None else raw, wanted), is_tcp, family, path, on_error)
+    # Each record keeps its row's text; the fields other than state and inode are
+    # decoded from it when one of them is first read (the row was checked whole here,
+    # so that decoding cannot fail).
+    decode = _row_decoder(row.match, is_tcp, family, byteorder)
+    new_socket = _new_lazy_socket
+    state_member = _STATE_MEMBERS
+    seen = RecentInodes().seen
+    for line, st, inode_text in rows:
+        state = int(st, 16)
+        if wanted is not None and state not in wanted:
+            continue
+        inode = int(inode_text)
+        if seen(inode):
+            continue
+        yield new_socket(decode, line, proto, family, state_member[state], inode)
+
+
+def _row_decoder(
+    match: Callable[[str], Optional[Match[str]]], is_tcp: bool, family: socket.AddressFamily, byteorder: str
+) -> Callable[[str], Tuple[object, ...]]:
+    """The function that decodes a checked row's other fields, in ``InetSocket._LAZY`` order."""
     decode_ip = _ip_decoder(family, byteorder)
     # Addresses repeat (every connection to a listener shares its local address; most
-    # peers are a few hosts): each text is decoded once per table.
+    # peers are a few hosts): each text is decoded once per table (bounded caches).
     endpoints: Dict[str, Endpoint] = {}
     ips: Dict[str, IPAddress] = {}
     new_endpoint = _new_endpoint
-    new_socket = _new_inet_socket
-    state_member = _STATE_MEMBERS
     timer_member = _TIMER_MEMBERS
     listen = int(TcpState.LISTEN)
     time_wait_timer = int(Timer.TIME_WAIT)
@@ -232,61 +278,36 @@ def _parse_inet(
                     ips.clear()
                 ip = ips[addr] = decode_ip(addr)
             if len(endpoints) >= _CACHE_LIMIT:
-                endpoints.clear()  # bounded: the iterator form must not grow with the table
+                endpoints.clear()
             ep = endpoints[key] = new_endpoint(ip, int(port, 16))
         return ep
 
-    rows: Iterable[Tuple[str, ...]]
-    if wanted is None or len(wanted) > 3:
-        # No filter, or one that keeps many states (searching for many tokens costs more
-        # than matching every row): every row is matched and the state tested after.
-        # One scan of the whole text in C finds the rows, each a whole line; a gap
-        # between two matches is a line that is not a row, and is reported there.
-        row, whole = _patterns(*key)
-        rows = _scanned_rows(whole.finditer, row.match, text, header_end, is_tcp, family, path, on_error)
-    else:
-        # Pushdown of a state filter: a row shows its state as the only two-hex-digit
-        # token (" 0A "), so rows of other states are passed over by a search of the
-        # text, without being matched or decoded. A row damaged so badly that it shows
-        # none of the asked states cannot be one of them; it is not reported.
-        rows = _checked_rows(
-            _patterns(*key)[0].match, _rows_showing(text if raw is None else raw, wanted), is_tcp, family, path, on_error
-        )
-    seen = RecentInodes().seen
-    for g in rows:
-        state = int(g[_ST], 16)
-        if wanted is not None and state not in wanted:
-            continue
-        inode = int(g[_INODE])
-        if seen(inode):
-            continue
+    def decode(line: str) -> Tuple[object, ...]:
+        g = match(line).groups()  # type: ignore[union-attr]  # checked when parsed
         timer = int(g[_TR], 16)
         uid: Optional[int] = int(g[_UID])
         rto = ato = quick = cwnd = ssthresh = fastopen = drops = None
         pingpong: Optional[bool] = None
         if is_tcp:
-            if g[16]:  # None from match(), "" from findall(): absent
+            if g[16] is not None:
                 rto = int(g[16])
                 ato = int(g[17])
                 flags = int(g[18])
                 quick = flags >> 1
                 pingpong = bool(flags & 1)
                 cwnd = int(g[19])
-                if state == listen:
+                if int(g[_ST], 16) == listen:
                     fastopen = int(g[20])
                 else:
                     ssthresh = int(g[20])
             elif timer == time_wait_timer:
                 # get_timewait4_sock prints a literal 0 uid: not the owner's.
                 uid = None
-        elif g[16]:  # None from match(), "" from findall(): absent
+        elif g[16] is not None:
             drops = int(g[16])
-        yield new_socket(
-            proto,
-            family,
+        return (
             endpoint(g[_LA], g[_LP]),
             endpoint(g[_RA], g[_RP]),
-            state_member[state],
             int(g[_TX], 16),
             int(g[_RX], 16),
             timer_member[timer],
@@ -294,7 +315,6 @@ def _parse_inet(
             int(g[_RETR], 16),
             uid,
             int(g[_PROBES]),
-            inode,
             int(g[_REF]),
             g[_PTR],
             int(g[_SL]),
@@ -306,15 +326,14 @@ def _parse_inet(
             ssthresh,
             fastopen,
             drops,
-            None,  # netns
-            (),  # owners
-            None,  # owners_complete
             None,  # listen_backlog
             None,  # shutdown
             None,  # tcp_info
             None,  # skmem
             None,  # v6only
         )
+
+    return decode
 
 
 def _scanned_rows(
@@ -326,8 +345,8 @@ def _scanned_rows(
     family: socket.AddressFamily,
     path: str,
     on_error: Optional[ErrorHandler],
-) -> Iterator[Tuple[str, ...]]:
-    """The fields of every row, found by one scan of the text, one row at a time.
+) -> Iterator[Tuple[str, str, str]]:
+    """(row, state, inode) of every row, found by one scan of the text, one at a time.
 
     Matches are whole lines; each must start where the previous one ended, so a gap is
     one or more lines that are not rows: they are reported (with their line numbers) and
@@ -341,7 +360,7 @@ def _scanned_rows(
         if start != expected:
             yield from _checked_rows(match, _numbered_lines(text, expected, start), is_tcp, family, path, on_error)
         expected = m.end()
-        yield m.groups()
+        yield m.groups()  # type: ignore[misc]
     if expected < len(text):
         yield from _checked_rows(match, _numbered_lines(text, expected, len(text)), is_tcp, family, path, on_error)
 
@@ -362,14 +381,14 @@ def _checked_rows(
     family: socket.AddressFamily,
     path: str,
     on_error: Optional[ErrorHandler],
-) -> Iterator[Tuple[str, ...]]:
-    """The fields of each line that is a row; each line that is not is reported."""
+) -> Iterator[Tuple[str, str, str]]:
+    """(row, state, inode) of each line that is a row; each line that is not is reported."""
     for index, line in lines:
         m = match(line)
         if m is None:
             report(on_error, _diagnose(line, is_tcp, family), path, index + 1, line)
             continue
-        yield m.groups()
+        yield line, m.group(_ST + 1), m.group(_INODE + 1)
 
 
 def _rows_showing(data: Union[str, bytes], wanted: AbstractSet[int]) -> Iterator[Tuple[int, str]]:
@@ -412,8 +431,14 @@ def _lines_with(data: AnyStr, pattern: Pattern[AnyStr], newline: AnyStr) -> Iter
 
 # Records are built without their dataclass __init__ (see _records.fast_constructor): the
 # parser has checked every value, and at 100,000 rows __init__ is a third of the cost.
-_new_inet_socket = fast_constructor(InetSocket)
+_new_lazy_socket = lazy_constructor(InetSocket)
 _new_endpoint = fast_constructor(Endpoint)
+# The order in which a row's decoder returns the fields it decodes.
+assert InetSocket._LAZY[:20] == (  # type: ignore[attr-defined]
+    "local", "remote", "tx_queue", "rx_queue", "timer", "timer_expires", "retransmits", "uid", "probes",
+    "refcount", "pointer", "slot", "rto", "ato", "quick_ack", "pingpong", "cwnd", "ssthresh",
+    "fastopen_max_qlen", "drops",
+) and len(InetSocket._LAZY) == 25  # type: ignore[attr-defined]
 
 
 class _Members(Dict[int, _E]):
