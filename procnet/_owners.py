@@ -10,6 +10,7 @@ from "whoever holds it could not be seen".
 from __future__ import annotations
 
 import dataclasses
+import operator
 import os
 from typing import AbstractSet, Callable, Dict, Iterable, List, Optional, Tuple
 
@@ -143,41 +144,76 @@ def scan(
     tables of threads that do not share their process's (``task/<tid>/fd``).
     ``details`` reads each owning process's cmdline and uid too.
     """
-    index: Dict[int, Tuple[Owner, ...]] = {}
-    denied: List[int] = list(fs.recorded_denied())
-    vanished: List[int] = []
-    scanned = 0
     order = fs.pids() if pids is None else sorted(set(pids))
 
     def inspect(pid: int) -> _Seen:
         return _inspect(fs, pid, inodes, threads, details)
 
-    # Results are merged in pid order whichever thread read them: the index (and the
-    # order of each socket's owners) is the same as a one-thread scan's.
-    for pid, (status, owned, process) in zip(order, _map(inspect, order)):
-        if status is _VANISHED:
-            vanished.append(pid)
-            continue
-        if status is _DENIED:
-            denied.append(pid)
-            continue
-        if status is not _SKIPPED:
-            scanned += 1
-        if status is _NAMELESS:
-            denied.append(pid)
-        if process is None:
-            continue
-        comm = process.comm
-        for fd, inode, tid in owned:
-            owner = new_owner(pid, fd, SOCKET_MODE, comm, tid, process)
-            entry = index.get(inode)
-            index[inode] = (owner,) if entry is None else entry + (owner,)
-    report = ScanReport(scanned, tuple(sorted(set(denied))), tuple(vanished), fs.hides_processes())
+    parts = _scan_pids(inspect, order)
+    # Each thread indexed the pids it took, in ascending order; the parts are merged so
+    # that a socket's owners come in pid order, as a one-thread scan lists them.
+    parts.sort(key=lambda part: len(part.index), reverse=True)
+    whole = parts[0]
+    index = whole.index
+    get = index.get
+    by_pid = _BY_PID
+    for part in parts[1:]:
+        for inode, owners in part.index.items():
+            entry = get(inode)
+            index[inode] = owners if entry is None else tuple(sorted(entry + owners, key=by_pid))
+        whole.denied.extend(part.denied)
+        whole.vanished.extend(part.vanished)
+        whole.scanned += part.scanned
+    denied = set(whole.denied)
+    denied.update(fs.recorded_denied())
+    report = ScanReport(whole.scanned, tuple(sorted(denied)), tuple(sorted(whole.vanished)), fs.hides_processes())
     return OwnerIndex(index, report)
 
 
-# What the scan learned about one pid: (status, owned sockets, process).
-_Seen = Tuple[str, List[Tuple[int, int, Optional[int]]], Optional[Process]]
+_BY_PID = operator.attrgetter("pid")
+
+
+class _Part:
+    """The index of the pids one thread scanned, and what it could not see."""
+
+    __slots__ = ("index", "denied", "vanished", "scanned")
+
+    def __init__(self) -> None:
+        self.index: Dict[int, Tuple[Owner, ...]] = {}
+        self.denied: List[int] = []
+        self.vanished: List[int] = []
+        self.scanned = 0
+
+    def add(self, pid: int, seen: _Seen) -> None:
+        status, owned, extra, process = seen
+        if status is _VANISHED:
+            self.vanished.append(pid)
+            return
+        if status is _DENIED:
+            self.denied.append(pid)
+            return
+        if status is not _SKIPPED:
+            self.scanned += 1
+        if status is _NAMELESS:
+            self.denied.append(pid)
+        if process is None:
+            return
+        comm = process.comm
+        index = self.index
+        get = index.get
+        for fd, inode in owned:
+            entry = get(inode)
+            owner = new_owner(pid, fd, SOCKET_MODE, comm, None, process)
+            index[inode] = (owner,) if entry is None else entry + (owner,)
+        for fd, inode, tid in extra:
+            owner = new_owner(pid, fd, SOCKET_MODE, comm, tid, process)
+            entry = get(inode)
+            index[inode] = (owner,) if entry is None else entry + (owner,)
+
+
+# What the scan learned about one pid: (status, (fd, inode) of its sockets, (fd, inode,
+# tid) of those only its threads hold, process).
+_Seen = Tuple[str, List[Tuple[int, int]], List[Tuple[int, int, Optional[int]]], Optional[Process]]
 _OK = "ok"
 _VANISHED = "vanished"
 _DENIED = "denied"
@@ -186,7 +222,8 @@ _SKIPPED = "skipped"
 #: descriptors read, name not (a capture whose comm is a link, a hidepid race): the
 #: owners stand, the pid is reported denied
 _NAMELESS = "nameless"
-_NONE: List[Tuple[int, int, Optional[int]]] = []
+_NONE: List[Tuple[int, int]] = []
+_NO_EXTRA: List[Tuple[int, int, Optional[int]]] = []
 
 
 def _inspect(
@@ -196,27 +233,25 @@ def _inspect(
     try:
         proc = fs.process(pid)
     except Gone:
-        return _VANISHED, _NONE, None
+        return _VANISHED, _NONE, _NO_EXTRA, None
     except Denied:
-        return _DENIED, _NONE, None
+        return _DENIED, _NONE, _NO_EXTRA, None
     with proc:
         try:
             names, found = proc.socket_fds(inodes)
-            owned: List[Tuple[int, int, Optional[int]]] = [(fd, inode, None) for fd, inode in found]
-            if threads:
-                owned.extend(_thread_sockets(proc, names, found, inodes))
+            extra = _thread_sockets(proc, names, found, inodes) if threads else _NO_EXTRA
         except Gone:
-            return _VANISHED, _NONE, None
+            return _VANISHED, _NONE, _NO_EXTRA, None
         except Denied:
-            return (_SKIPPED if _is_kernel_thread(proc) else _DENIED), _NONE, None
-        if not owned:
-            return _OK, _NONE, None
+            return (_SKIPPED if _is_kernel_thread(proc) else _DENIED), _NONE, _NO_EXTRA, None
+        if not found and not extra:
+            return _OK, _NONE, _NO_EXTRA, None
         try:
-            return _OK, owned, read_process(proc, details=details)
+            return _OK, found, extra, read_process(proc, details=details)
         except Gone:
-            return _VANISHED, _NONE, None
+            return _VANISHED, _NONE, _NO_EXTRA, None
         except Denied:
-            return _NAMELESS, owned, Process(pid, "?")
+            return _NAMELESS, found, extra, Process(pid, "?")
 
 
 #: Below this many processes the scan runs in the calling thread alone.
@@ -233,31 +268,37 @@ def _workers() -> int:
     return 1 if cpus < 2 else min(_MAX_WORKERS, cpus + 1)
 
 
-def _map(work: Callable[[int], _Seen], pids: List[int]) -> List[_Seen]:
-    """``[work(pid) for pid in pids]``, spread over a few threads on a multi-core machine.
+def _scan_pids(work: Callable[[int], _Seen], pids: List[int]) -> List[_Part]:
+    """``work(pid)`` for every pid, indexed; spread over a few threads on a multi-core
+    machine, each with its own part of the index (one part per thread).
 
     The scan is four fifths system time (readlink of /proc/<pid>/fd/N builds the link's
-    text in the kernel), and os.readlink releases the GIL: on 2 cores, 3 threads read
-    205,000 descriptors in 0.51 s against 0.89 s for one (benchmarks/README.md). Each
-    thread takes the next pid from a shared queue (process sizes differ by thousands of
-    descriptors); the first exception raised in any thread is raised here.
+    text in the kernel), and os.readlink releases the GIL: on 2 cores, 2 threads read
+    205,000 descriptors in 0.46-0.57 s against 0.74-0.80 s for one (benchmarks/README.md).
+    Each thread takes the next pid from a shared queue (process sizes differ by thousands
+    of descriptors); the first exception raised in any thread is raised here.
     """
     workers = _workers() if len(pids) >= _PARALLEL_MIN else 1
     if workers == 1:
-        return [work(pid) for pid in pids]
+        part = _Part()
+        for pid in pids:
+            part.add(pid, work(pid))
+        return [part]
     import threading
 
-    results: List[Optional[_Seen]] = [None] * len(pids)
+    parts: List[_Part] = []
     errors: List[BaseException] = []
-    take = iter(range(len(pids))).__next__
+    take = iter(pids).__next__
     lock = threading.Lock()
 
     def run() -> None:
+        part = _Part()
+        parts.append(part)
         try:
             while not errors:
                 with lock:
-                    i = take()
-                results[i] = work(pids[i])
+                    pid = take()
+                part.add(pid, work(pid))
         except StopIteration:
             pass
         except BaseException as exc:  # re-raised in the calling thread
@@ -271,7 +312,7 @@ def _map(work: Callable[[int], _Seen], pids: List[int]) -> List[_Seen]:
         t.join()
     if errors:
         raise errors[0]
-    return results  # type: ignore[return-value]
+    return parts
 
 
 def _thread_sockets(

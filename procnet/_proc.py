@@ -65,6 +65,12 @@ def _read_fd(fd: int) -> bytes:
         chunks.append(chunk)
 
 
+#: Descriptor numbers by name, shared by every scan: processes reuse the same numbers,
+#: and one int object per number (rather than one per owner) saves 28 bytes an owner.
+_FD_NUMBERS: Dict[str, int] = {}
+_FD_NUMBERS_MAX = 1 << 16
+
+
 class ProcessDir:
     """An open ``<root>/<pid>`` (or ``<root>/<pid>/task/<tid>``) directory.
 
@@ -158,6 +164,7 @@ class ProcessDir:
         append = found.append
         readlink = os.readlink
         dirfd = self._fd_dirfd
+        numbers = _FD_NUMBERS
         for name in names:
             try:
                 target = readlink(name, dir_fd=dirfd)
@@ -171,7 +178,12 @@ class ProcessDir:
                 if digits.isdigit():
                     inode = int(digits)
                     if wanted is None or inode in wanted:
-                        append((int(name), inode))
+                        fd = numbers.get(name)
+                        if fd is None:
+                            fd = int(name)
+                            if len(numbers) < _FD_NUMBERS_MAX:
+                                numbers[name] = fd
+                        append((fd, inode))
         return names, found
 
     def fd_target(self, name: str) -> Optional[str]:

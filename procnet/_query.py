@@ -232,12 +232,13 @@ class Query:
         if self.inodes is not None and rec.inode not in self.inodes:
             return False
         if isinstance(rec, InetSocket):
-            lp, rp = rec.local.port, rec.remote.port
-            if self.port is not None and lp != self.port and rp != self.port:
+            # Only the fields a filter needs are read: a record's other fields are
+            # decoded on first read (see _records._lazy_record).
+            if self.port is not None and rec.local.port != self.port and rec.remote.port != self.port:
                 return False
-            if self.local_port is not None and lp != self.local_port:
+            if self.local_port is not None and rec.local.port != self.local_port:
                 return False
-            if self.remote_port is not None and rp != self.remote_port:
+            if self.remote_port is not None and rec.remote.port != self.remote_port:
                 return False
             if self.local is not None and not _in_network(rec.local.ip, self.local):
                 return False
@@ -394,12 +395,16 @@ class Query:
 
         return parse_inet(data, table, byteorder=self.fs.byteorder, path=path, states=states, on_error=self.on_error)
 
-    def _rows(self) -> Iterator[Tuple[Socket, Optional[int]]]:
+    def _rows(self) -> Iterator[Socket]:
+        """The records that pass the filters, their namespace set (still construction:
+        no caller has seen them, so the frozen field is written in place)."""
         keep = self._keep
         for ns, records in self._chunks():
             for rec in records():
                 if keep(rec):
-                    yield rec, ns
+                    if ns is not None:
+                        object.__setattr__(rec, "netns", ns)
+                    yield rec
 
     # -- owners -------------------------------------------------------------------------
     def _scan(self, inodes: Set[int]) -> Optional[OwnerIndex]:
@@ -409,14 +414,12 @@ class Query:
             return OwnerIndex({}, ScanReport(0, hidden=self.fs.hides_processes()))
         return scan(self.fs, inodes=inodes, pids=self.pids, threads=self.threads, details=self.details)
 
-    def _finish(self, rec: Socket, ns: Optional[int], index: Optional[OwnerIndex]) -> Optional[Socket]:
-        """Set the namespace and the owners of a record the parser just built.
+    def _finish(self, rec: Socket, index: Optional[OwnerIndex]) -> Optional[Socket]:
+        """Set the owners of a record the parser just built.
 
         This is still construction: no caller has seen the record yet, so the frozen
         fields are written with object.__setattr__ instead of rebuilding the record.
         """
-        if ns is not None:
-            object.__setattr__(rec, "netns", ns)
         if index is not None:
             inode = rec.inode
             if inode == 0:
@@ -434,10 +437,10 @@ class Query:
     def run(self) -> SocketList:
         """The matching sockets, owners filled in when asked."""
         rows = list(self._rows())
-        index = self._scan({rec.inode for rec, _ in rows if rec.inode})
+        index = self._scan({rec.inode for rec in rows if rec.inode})
         out = SocketList(report=None if index is None else index.report)
-        for rec, ns in rows:
-            done = self._finish(rec, ns, index)
+        for rec in rows:
+            done = self._finish(rec, index)
             if done is not None:
                 out.append(done)
         return out
@@ -475,12 +478,14 @@ class SocketIterator(Iterator[Socket]):
             for ns, records in chunks:
                 for rec in records():
                     if keep(rec):
-                        done = q._finish(rec, ns, index)
+                        if ns is not None:
+                            object.__setattr__(rec, "netns", ns)
+                        done = q._finish(rec, index)
                         if done is not None:
                             yield done
             return
-        for rec, ns in q._rows():
-            done = q._finish(rec, ns, None)
+        for rec in q._rows():
+            done = q._finish(rec, None)
             if done is not None:
                 yield done
 

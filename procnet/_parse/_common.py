@@ -61,6 +61,10 @@ def report(
     on_error(error)
 
 
+#: How many inodes a parser remembers at least to drop repeated rows (see RecentInodes).
+RECENT_WINDOW = 1 << 16
+
+
 class RecentInodes:
     """The inodes of the rows seen lately, to drop a row the kernel listed twice.
 
@@ -73,7 +77,7 @@ class RecentInodes:
 
     __slots__ = ("_recent", "_older", "_window")
 
-    def __init__(self, window: int = 1 << 16) -> None:
+    def __init__(self, window: int = 1 << 16) -> None:  # RECENT_WINDOW
         self._recent: Set[int] = set()
         self._older: Set[int] = set()
         self._window = window

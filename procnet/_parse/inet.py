@@ -13,6 +13,7 @@ import re
 import socket
 import sys
 from typing import (
+    Any,
     AbstractSet,
     AnyStr,
     Callable,
@@ -24,13 +25,14 @@ from typing import (
     Match,
     Optional,
     Pattern,
+    Set,
     Tuple,
     TypeVar,
     Union,
 )
 
 from .._records import Endpoint, InetSocket, IPAddress, TcpState, Timer, fast_constructor, lazy_constructor
-from ._common import INET_TABLES, ErrorHandler, RecentInodes, Text, as_text, report
+from ._common import INET_TABLES, RECENT_WINDOW, ErrorHandler, Text, as_text, report
 
 #: Every inet table procnet reads, with its protocol name and address family.
 
@@ -92,7 +94,9 @@ def _patterns(is_tcp: bool, addr_digits: int) -> Tuple[Pattern[str], Pattern[str
     """
     row = _row_pattern(addr_digits, is_tcp)
     light = _row_pattern(addr_digits, is_tcp, light=True).pattern
-    table = re.compile("^(" + light[: -len(" *$")] + ") *(?:\n|\\Z)", re.M)
+    # Every line matches once: as a row (the row, its state, its inode), or else as a
+    # line that is not one (ending in a newline, or the last line without one).
+    table = re.compile("^(?:(" + light[: -len(" *$")] + ") *(?:\n|\\Z)|([^\n]*)\n|([^\n]+)\\Z)", re.M)
     return row, table
 
 
@@ -224,13 +228,15 @@ def _parse_inet(
         return
     key = (is_tcp, 8 if family == socket.AF_INET else 32)
     row, whole = _patterns(*key)
-    rows: Iterable[Tuple[str, str, str]]
+    rows: Iterable[Tuple[Any, ...]]
+    if header_end < 0:
+        return
     if wanted is None or len(wanted) > 3:
         # No filter, or one that keeps many states (searching for many tokens costs more
         # than matching every row): every row is matched and the state tested after.
-        # One scan of the whole text in C finds the rows, each a whole line; a gap
-        # between two matches is a line that is not a row, and is reported there.
-        rows = _scanned_rows(whole.finditer, row.match, text, header_end, is_tcp, family, path, on_error)
+        # One scan of the whole text in C matches every line, as a row or as a line that
+        # is not one (reported below, with its number).
+        rows = map(_GROUPS, whole.finditer(text, header_end + 1))
     else:
         # Pushdown of a state filter: a row shows its state as the only two-hex-digit
         # token (" 0A "), so rows of other states are passed over by a search of the
@@ -242,16 +248,33 @@ def _parse_inet(
     # so that decoding cannot fail).
     decode = _row_decoder(row.match, is_tcp, family, byteorder)
     new_socket = _new_lazy_socket
-    state_member = _STATE_MEMBERS
-    seen = RecentInodes().seen
-    for line, st, inode_text in rows:
-        state = int(st, 16)
+    by_hex = _STATE_BY_HEX
+    # RecentInodes, inline (a method call per row is a tenth of this loop).
+    recent: Set[int] = set()
+    older: Set[int] = set()
+    window = RECENT_WINDOW
+    lineno = 1
+    for line, st, inode_text, bad, bad_last in rows:
+        lineno += 1
+        if line is None:  # the line that is not a row
+            bad = bad if bad is not None else bad_last
+            report(on_error, _diagnose(bad, is_tcp, family), path, lineno, bad)
+            continue
+        state = by_hex[st]
         if wanted is not None and state not in wanted:
             continue
         inode = int(inode_text)
-        if seen(inode):
-            continue
-        yield new_socket(decode, line, proto, family, state_member[state], inode)
+        if inode:
+            if inode in recent or inode in older:
+                continue
+            recent.add(inode)
+            if len(recent) >= window:
+                older = recent
+                recent = set()
+        yield new_socket(decode, line, proto, family, state, inode)
+
+
+_GROUPS = re.Match.groups  # (map() of a C method: no generator between the scan and the loop)
 
 
 def _row_decoder(
@@ -336,44 +359,6 @@ def _row_decoder(
     return decode
 
 
-def _scanned_rows(
-    finditer: Callable[[str, int], Iterator[Match[str]]],
-    match: Callable[[str], Optional[Match[str]]],
-    text: str,
-    header_end: int,
-    is_tcp: bool,
-    family: socket.AddressFamily,
-    path: str,
-    on_error: Optional[ErrorHandler],
-) -> Iterator[Tuple[str, str, str]]:
-    """(row, state, inode) of every row, found by one scan of the text, one at a time.
-
-    Matches are whole lines; each must start where the previous one ended, so a gap is
-    one or more lines that are not rows: they are reported (with their line numbers) and
-    the scan goes on. Nothing is held but the current row.
-    """
-    if header_end < 0:
-        return
-    expected = header_end + 1
-    for m in finditer(text, expected):
-        start = m.start()
-        if start != expected:
-            yield from _checked_rows(match, _numbered_lines(text, expected, start), is_tcp, family, path, on_error)
-        expected = m.end()
-        yield m.groups()  # type: ignore[misc]
-    if expected < len(text):
-        yield from _checked_rows(match, _numbered_lines(text, expected, len(text)), is_tcp, family, path, on_error)
-
-
-def _numbered_lines(text: str, start: int, end: int) -> List[Tuple[int, str]]:
-    """(index, line) of the lines in text[start:end] (index 0 is the header)."""
-    first = text.count("\n", 0, start)
-    chunk = text[start:end]
-    if chunk.endswith("\n"):
-        chunk = chunk[:-1]
-    return list(enumerate(chunk.split("\n"), first))
-
-
 def _checked_rows(
     match: Callable[[str], Optional[Match[str]]],
     lines: Iterable[Tuple[int, str]],
@@ -381,14 +366,15 @@ def _checked_rows(
     family: socket.AddressFamily,
     path: str,
     on_error: Optional[ErrorHandler],
-) -> Iterator[Tuple[str, str, str]]:
-    """(row, state, inode) of each line that is a row; each line that is not is reported."""
+) -> Iterator[Tuple[Any, ...]]:
+    """(row, state, inode, None, None) of each line that is a row (the shape of the
+    whole-text scan's matches); each line that is not is reported."""
     for index, line in lines:
         m = match(line)
         if m is None:
             report(on_error, _diagnose(line, is_tcp, family), path, index + 1, line)
             continue
-        yield line, m.group(_ST + 1), m.group(_INODE + 1)
+        yield line, m.group(_ST + 1), m.group(_INODE + 1), None, None
 
 
 def _rows_showing(data: Union[str, bytes], wanted: AbstractSet[int]) -> Iterator[Tuple[int, str]]:
@@ -456,6 +442,8 @@ class _Members(Dict[int, _E]):
 
 _STATE_MEMBERS = _Members(TcpState)
 _TIMER_MEMBERS = _Members(Timer)
+#: the state column's text ("0A", "0a") -> member (an IntEnum: equal to its number)
+_STATE_BY_HEX = {("%02" + x) % n: _STATE_MEMBERS[n] for n in range(256) for x in "Xx"}
 
 
 _FIELD_NAMES = [

@@ -74,6 +74,7 @@ from .._records import (
     UnixFlag,
     UnixSocket,
     fast_constructor,
+    lazy_constructor,
 )
 
 # --- constants (include/uapi/linux/netlink.h, sock_diag.h, inet_diag.h, unix_diag.h) ---
@@ -449,7 +450,7 @@ _NO_UNIX_FLAGS = UnixFlag(0)
 
 # Records are built without their dataclass __init__ (see _records.fast_constructor): the
 # decoder has checked every value, and __init__ would be more than half of the cost.
-_new_inet_socket = fast_constructor(InetSocket)
+_new_lazy_socket = lazy_constructor(InetSocket)
 _new_unix_socket = fast_constructor(UnixSocket)
 _new_tcp_info = fast_constructor(TcpInfo)
 _new_endpoint = fast_constructor(Endpoint)
@@ -693,6 +694,9 @@ class _DumpDecoder(Generic[_R]):
             if len(msg.payload) >= 4:
                 self._check_errno(self._int.unpack_from(msg.payload, 0)[0], msg)
             self.done = True
+            # Records decoded later hold this decoder: it keeps its caches, not the
+            # inodes of the whole dump.
+            self._seen = set()
         elif kind == NLMSG_ERROR:
             # struct nlmsgerr: int error (0 = an ACK), then the request's header.
             if len(msg.payload) < 4:
@@ -742,6 +746,11 @@ class _DumpDecoder(Generic[_R]):
                 self.source,
                 value,
             )
+
+
+#: The attributes InetDumpDecoder._fields reads: CONG, SKMEMINFO, SHUTDOWN, PROTOCOL,
+#: SKV6ONLY (and INFO, decoded at once).
+_KEPT_ATTRIBUTES = frozenset((2, 4, 7, 8, 10, 11))
 
 
 class _EndpointCache(Dict[bytes, Dict[int, Endpoint]]):
@@ -798,6 +807,8 @@ class InetDumpDecoder(_DumpDecoder[InetSocket]):
         self._endpoints6 = _EndpointCache()
         self._ips4: Dict[bytes, IPAddress] = {}
         self._ips6: Dict[bytes, IPAddress] = {}
+        # one bound method for every record (self._load would make one per record)
+        self._loader = self._load
 
     def _make_endpoint(self, by_port: Dict[int, Endpoint], family: int, raw: bytes, port: int) -> Endpoint:
         """The endpoint of ``raw`` (idiag_src or idiag_dst, 16 bytes) and ``port``, made on a
@@ -846,17 +857,71 @@ class InetDumpDecoder(_DumpDecoder[InetSocket]):
             if inode in seen:
                 return None
             seen.add(inode)
-        if family == _AF_INET:
-            endpoints = self._endpoints4
-        elif family == _AF_INET6:
-            endpoints = self._endpoints6
-        else:
+        if family != _AF_INET and family != _AF_INET6:
             raise _error(
                 "inet_diag_msg at offset %d has address family %d, not AF_INET or AF_INET6"
                 % (offset, family),
                 self.source,
                 data[start:end],
             )
+        message = self._checked_without_info(data, start, end, offset)
+        if message is not None:
+            # No struct tcp_info: the record keeps the message (checked whole above) and
+            # its other fields are decoded from it when one is first read.
+            return _new_lazy_socket(self._loader, message, self.proto, _FAMILIES[family], _STATES[state], inode)
+        record = _new_lazy_socket(None, None, self.proto, _FAMILIES[family], _STATES[state], inode)
+        object.__setattr__(record, "_v", self._fields(data, start, end, offset))
+        return record
+
+    def _load(self, message: bytes) -> Tuple[object, ...]:
+        """The fields of a checked message (see _records.lazy_constructor)."""
+        return self._fields(message, 0, len(message), 0)
+
+    def _checked_without_info(self, data: bytes, start: int, end: int, offset: int) -> Optional[bytes]:
+        """Check the attributes' framing. When INET_DIAG_INFO is not among them, the
+        message to keep: the inet_diag_msg and the attributes :meth:`_fields` reads (the
+        kernel adds others, MARK, CGROUP_ID, SOCKOPT, a third of the bytes); else None."""
+        unpack_attr = self._attr.unpack_from
+        head = start + _INET_DIAG_MSG_LEN
+        pos = head
+        kept: Optional[List[bytes]] = None
+        while pos < end:
+            if end - pos < 4:
+                raise _attribute_error(data, pos, end, start, None, offset, self.source)
+            length, kind = unpack_attr(data, pos)
+            if length < 4 or length > end - pos:
+                raise _attribute_error(data, pos, end, start, length, offset, self.source)
+            kind &= 0x3FFF
+            step = (length + 3) & ~3
+            if kind in _KEPT_ATTRIBUTES:
+                if kind == 2:  # INET_DIAG_INFO: decoded at once (see _decode_at)
+                    return None
+                if kept is None:
+                    kept = [data[start:head]]
+                kept.append(data[pos : min(pos + step, end)])
+            pos += step
+        return data[start:head] if kept is None else b"".join(kept)
+
+    def _fields(self, data: bytes, start: int, end: int, offset: int) -> Tuple[object, ...]:
+        """The fields other than proto, family, state and inode, in ``InetSocket._LAZY`` order."""
+        (
+            family,
+            state,
+            timer,
+            retrans,
+            sport,
+            dport,
+            src,
+            dst,
+            _ifindex,
+            cookie,
+            expires,
+            rqueue,
+            wqueue,
+            uid,
+            inode,
+        ) = self._msg.unpack_from(data, start)
+        endpoints = self._endpoints4 if family == _AF_INET else self._endpoints6
         # The attributes, in one pass; of each type only the last counts. SHUTDOWN is sent
         # for every full socket and never for a TIME_WAIT or request minisocket
         # (inet_diag_msg_attrs_fill): None here means a minisocket.
@@ -980,13 +1045,9 @@ class InetDumpDecoder(_DumpDecoder[InetSocket]):
         remote = by_port.get(dport)
         if remote is None:
             remote = self._make_endpoint(by_port, family, dst, dport)
-        # all InetSocket fields, in order
-        return _new_inet_socket(
-            proto,
-            _FAMILIES[family],
+        return (
             local,
             remote,
-            _STATES[state],
             tx_queue,
             rqueue,
             _TIMERS[timer],
@@ -994,7 +1055,6 @@ class InetDumpDecoder(_DumpDecoder[InetSocket]):
             retransmits,
             sock_uid,
             probes,
-            inode,
             0,  # refcount
             "%016x" % (cookie if self._little else _cookie(cookie, "big")),
             0,  # slot
@@ -1006,9 +1066,6 @@ class InetDumpDecoder(_DumpDecoder[InetSocket]):
             ssthresh,
             None,  # fastopen_max_qlen
             drops,
-            None,  # netns
-            (),  # owners
-            None,  # owners_complete
             listen_backlog,
             shutdown,
             tcp_info,
