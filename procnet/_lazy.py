@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import importlib
-from typing import Any, Callable, Dict, MutableMapping
+
+TYPE_CHECKING = False  # not typing's: see procnet/__init__.py
+if TYPE_CHECKING:
+    from typing import Any, Callable, Dict, MutableMapping
 
 
 def lazy_names(namespace: MutableMapping[str, Any], package: str, names: Dict[str, str]) -> Callable[[str], Any]:
