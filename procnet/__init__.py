@@ -62,7 +62,7 @@ _LAZY: Dict[str, str] = {
     "Process": "_records",
     "Socket": "_records",
     "SocketStatus": "_records",
-    "TcpInfo": "_records",
+    "TcpInfo": "_tcpinfo",
     "TcpState": "_records",
     "Timer": "_records",
     "UnixFlag": "_records",
@@ -93,6 +93,7 @@ if TYPE_CHECKING:
         listening,
         sockets,
     )
+    from ._tcpinfo import TcpInfo
     from ._records import (
         Endpoint,
         InetSocket,
@@ -100,7 +101,6 @@ if TYPE_CHECKING:
         Process,
         Socket,
         SocketStatus,
-        TcpInfo,
         TcpState,
         Timer,
         UnixFlag,

@@ -246,7 +246,7 @@ def _parse_inet(
     # Each record keeps its row's text; the fields other than state and inode are
     # decoded from it when one of them is first read (the row was checked whole here,
     # so that decoding cannot fail).
-    decode = _row_decoder(row.match, is_tcp, family, byteorder)
+    decode = _row_decoder(is_tcp, family, byteorder)
     new_socket = _new_lazy_socket
     by_hex = _STATE_BY_HEX
     # RecentInodes, inline (a method call per row is a tenth of this loop).
@@ -277,9 +277,7 @@ def _parse_inet(
 _GROUPS = re.Match.groups  # (map() of a C method: no generator between the scan and the loop)
 
 
-def _row_decoder(
-    match: Callable[[str], Optional[Match[str]]], is_tcp: bool, family: socket.AddressFamily, byteorder: str
-) -> Callable[[str], Tuple[object, ...]]:
+def _row_decoder(is_tcp: bool, family: socket.AddressFamily, byteorder: str) -> Callable[[str], Tuple[object, ...]]:
     """The function that decodes a checked row's other fields, in ``InetSocket._LAZY`` order."""
     decode_ip = _ip_decoder(family, byteorder)
     # Addresses repeat (every connection to a listener shares its local address; most
@@ -306,41 +304,49 @@ def _row_decoder(
         return ep
 
     def decode(line: str) -> Tuple[object, ...]:
-        g = match(line).groups()  # type: ignore[union-attr]  # checked when parsed
-        timer = int(g[_TR], 16)
-        uid: Optional[int] = int(g[_UID])
+        # The row was matched whole by the same pattern when parsed: its whitespace-split
+        # tokens are the pattern's fields (the pointer is \S+, and str.split() splits on
+        # exactly what \s matches), so plain splitting is safe and three times cheaper
+        # than matching again.
+        t = line.split()
+        laddr, lport = t[1].split(":")
+        raddr, rport = t[2].split(":")
+        tx, rx = t[4].split(":")
+        tr, when = t[5].split(":")
+        timer = int(tr, 16)
+        uid: Optional[int] = int(t[7])
         rto = ato = quick = cwnd = ssthresh = fastopen = drops = None
         pingpong: Optional[bool] = None
         if is_tcp:
-            if g[16] is not None:
-                rto = int(g[16])
-                ato = int(g[17])
-                flags = int(g[18])
+            if len(t) >= 17:
+                rto = int(t[12])
+                ato = int(t[13])
+                flags = int(t[14])
                 quick = flags >> 1
                 pingpong = bool(flags & 1)
-                cwnd = int(g[19])
-                if int(g[_ST], 16) == listen:
-                    fastopen = int(g[20])
+                cwnd = int(t[15])
+                if int(t[3], 16) == listen:
+                    fastopen = int(t[16])
                 else:
-                    ssthresh = int(g[20])
+                    ssthresh = int(t[16])
             elif timer == time_wait_timer:
                 # get_timewait4_sock prints a literal 0 uid: not the owner's.
                 uid = None
-        elif g[16] is not None:
-            drops = int(g[16])
+        elif len(t) >= 13:
+            drops = int(t[12])
         return (
-            endpoint(g[_LA], g[_LP]),
-            endpoint(g[_RA], g[_RP]),
-            int(g[_TX], 16),
-            int(g[_RX], 16),
+            endpoint(laddr, lport),
+            endpoint(raddr, rport),
+            int(tx, 16),
+            int(rx, 16),
             timer_member[timer],
-            int(g[_WHEN], 16),
-            int(g[_RETR], 16),
+            int(when, 16),
+            int(t[6], 16),
             uid,
-            int(g[_PROBES]),
-            int(g[_REF]),
-            g[_PTR],
-            int(g[_SL]),
+            int(t[8]),
+            int(t[10]),
+            t[11],
+            int(t[0][:-1]),
             rto,
             ato,
             quick,

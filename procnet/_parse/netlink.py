@@ -47,6 +47,7 @@ import socket
 import struct
 import sys
 from typing import (
+    TYPE_CHECKING,
     Callable,
     Dict,
     FrozenSet,
@@ -63,12 +64,14 @@ from typing import (
 )
 
 from .._errors import ParseError, ProcNetError
+
+if TYPE_CHECKING:
+    from .._tcpinfo import TcpInfo
 from .._records import (
     Endpoint,
     InetSocket,
     IPAddress,
     SocketStatus,
-    TcpInfo,
     TcpState,
     Timer,
     UnixFlag,
@@ -452,7 +455,6 @@ _NO_UNIX_FLAGS = UnixFlag(0)
 # decoder has checked every value, and __init__ would be more than half of the cost.
 _new_lazy_socket = lazy_constructor(InetSocket)
 _new_unix_socket = fast_constructor(UnixSocket)
-_new_tcp_info = fast_constructor(TcpInfo)
 _new_endpoint = fast_constructor(Endpoint)
 
 
@@ -522,6 +524,13 @@ _SK_MEMINFOS = {p: struct.Struct(p + "9I") for p in "<>"}  # SK_MEMINFO_VARS u32
 # What the InetSocket itself takes from struct tcp_info: 2 retransmits, 3 probes; 8 rto,
 # 12 ato; 76 snd_ssthresh, 80 snd_cwnd.
 _TCP_INFOS_SOCKET = {p: struct.Struct(p + "xxBB4xII60xII") for p in "<>"}
+def _tcp_info_constructor() -> Callable[..., TcpInfo]:
+    """TcpInfo's fast constructor; its module loads on the first tcp_info decoded."""
+    from .._tcpinfo import TcpInfo as _TcpInfo
+
+    return fast_constructor(_TcpInfo)  # made once, then cached by fast_constructor
+
+
 def _make_tcp_info(v: Tuple[int, ...], congestion: Optional[str], size: int, little: bool) -> TcpInfo:
     """The TcpInfo of ``v``, a ``struct tcp_info`` of ``size`` bytes (fewer than
     :data:`_TCP_INFO_FULL_LEN`: an older kernel's) zero-padded and unpacked whole; the
@@ -608,7 +617,7 @@ def _make_tcp_info(v: Tuple[int, ...], congestion: Optional[str], size: int, lit
     for index, end in _TCP_INFO_ENDS:
         if size < end:
             args[index] = None
-    return _new_tcp_info(*args)
+    return _tcp_info_constructor()(*args)
 
 
 
