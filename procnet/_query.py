@@ -348,8 +348,8 @@ class Query:
     def _chunks(self) -> Iterator[Tuple[Optional[int], Callable[[], Iterable[Socket]]]]:
         """(netns, a function giving that table's records) for every table asked.
 
-        Text tables are read once and may be parsed twice (the iterator form); a netlink
-        dump is taken once.
+        Text tables are read once and may be parsed twice; a netlink dump is taken once
+        and its records held (see :meth:`_streams` for the iterator form).
         """
         if self._use_netlink():
             ns, _ = self._source()
@@ -358,9 +358,9 @@ class Query:
                 if records is not None:
                     yield ns, functools.partial(iter, records)
                     continue
-                raw = self.fs.read_net_table(table)  # no diag module for this protocol
-                if raw is not None:
-                    yield ns, functools.partial(self._parse, table, _text(raw), self.fs.path("net", table))
+                chunk = self._text_chunk(table)  # no diag module for this protocol
+                if chunk is not None:
+                    yield ns, chunk
             return
         check_unix = self.backend == "proc" and self.netns in (None, "self") and self.fs.is_live()
         for table, ns, text, path in self._tables():
@@ -368,6 +368,37 @@ class Query:
                 yield ns, functools.partial(self._confirmed_unix, text, path)
             else:
                 yield ns, functools.partial(self._parse, table, text, path)
+
+    def _streams(self) -> Iterator[Tuple[Optional[int], Callable[[], Iterable[Socket]], Optional[str]]]:
+        """As :meth:`_chunks`, for the iterator form: (netns, function, table). Where the
+        table is given, the function is a netlink dump that asks the kernel again at each
+        call and holds nothing; it raises NetlinkUnavailable (at its first record) where
+        the kernel cannot answer for the table, which is then read with :meth:`_text_chunk`.
+        """
+        if not self._use_netlink():
+            for ns, records in self._chunks():
+                yield ns, records, None
+            return
+        ns, _ = self._source()
+        for table in self.tables:
+            yield ns, functools.partial(self._netlink_stream, table), table
+
+    def _text_chunk(self, table: str) -> Optional[Callable[[], Iterable[Socket]]]:
+        """The caller's own namespace's text table, read now, parsed at each call."""
+        raw = self.fs.read_net_table(table)
+        if raw is None:
+            return None
+        return functools.partial(self._parse, table, _text(raw), self.fs.path("net", table))
+
+    def _netlink_stream(self, table: str) -> Iterator[Socket]:
+        """One sock_diag dump of a table, a record at a time."""
+        from . import _netlink
+
+        wanted = None if self.states is None else sorted(self.states)
+        if table == "unix":
+            return _netlink.iter_unix(wanted)
+        proto, family = INET_TABLES[table]
+        return _netlink.iter_inet(proto, family, wanted, tcp_info=self.tcp_info)
 
     def _confirmed_unix(self, data: str, path: str) -> Iterator[Socket]:
         """The text table's unix rows, each flagged ``text_only`` when the kernel's
@@ -470,19 +501,38 @@ class SocketIterator(Iterator[Socket]):
     def _generate(self, q: Query) -> Iterator[Socket]:
         index: Optional[OwnerIndex] = None
         if q.owners:
-            chunks = list(q._chunks())
+            from ._parse.netlink import NetlinkUnavailable
+
+            # Pass 1 learns which inodes to look for; pass 2 yields. Text is read once
+            # and parsed twice; the kernel is asked twice (nothing held in between).
             keep = q._keep
-            inodes = {rec.inode for _, records in chunks for rec in records() if rec.inode and keep(rec)}
+            inodes: Set[int] = set()
+            chunks: List[Tuple[Optional[int], Callable[[], Iterable[Socket]], bool]] = []
+            for ns, records, table in q._streams():
+                try:
+                    inodes.update(rec.inode for rec in records() if rec.inode and keep(rec))
+                except NetlinkUnavailable:  # no diag module for this protocol: its text
+                    text = q._text_chunk(table) if table is not None else None
+                    if text is None:
+                        continue
+                    records, table = text, None
+                    inodes.update(rec.inode for rec in records() if rec.inode and keep(rec))
+                chunks.append((ns, records, table is not None))
             index = q._scan(inodes)
             self.report = index.report if index is not None else None
-            for ns, records in chunks:
+            for ns, records, dumped in chunks:
                 for rec in records():
                     if keep(rec):
                         if ns is not None:
                             object.__setattr__(rec, "netns", ns)
                         done = q._finish(rec, index)
-                        if done is not None:
-                            yield done
+                        if done is None:
+                            continue
+                        if dumped and done.inode and done.inode not in inodes:
+                            # Came into being between the two dumps: its owners were
+                            # not looked for.
+                            object.__setattr__(done, "owners_complete", False)
+                        yield done
             return
         for rec in q._rows():
             done = q._finish(rec, None)
