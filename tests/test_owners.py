@@ -397,3 +397,47 @@ def test_every_live_socket_descriptor_is_read_write() -> None:
         b.close()
         listener.close()
     assert checked >= 3
+
+
+@pytest.mark.live
+@pytest.mark.parametrize("workers", [2, 3, 5])
+def test_live_threaded_scan_equals_one_thread_scan(monkeypatch: pytest.MonkeyPatch, workers: int) -> None:
+    """The scan spread over threads builds the same index as one thread: same sockets,
+    same owners in the same (pid) order, the same report; checked on this test's sockets
+    (a listener shared by six children and a socketpair passed to one), whatever else
+    runs meanwhile."""
+    from procnet import _owners
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    left, right = socket.socketpair()
+    children = [hold((listener.fileno(),)) for _ in range(5)] + [hold((listener.fileno(), right.fileno()))]
+    mine = {inode_of(listener), inode_of(left), inode_of(right)}
+    try:
+        fs = ProcFS("/proc")
+        pids = sorted(set(fs.pids()) | {c.pid for c in children})
+        monkeypatch.setattr(_owners, "_PARALLEL_MIN", 2)  # threads even on a machine with few processes
+        monkeypatch.setattr(_owners, "_workers", lambda: 1)
+        one = scan(fs, inodes=mine, pids=pids)
+        monkeypatch.setattr(_owners, "_workers", lambda: workers)
+        calls: List[int] = []
+        real_part = _owners._Part
+
+        class CountedPart(real_part):  # type: ignore[misc, valid-type]
+            def __init__(self) -> None:
+                calls.append(1)
+                super().__init__()
+
+        monkeypatch.setattr(_owners, "_Part", CountedPart)
+        many = scan(fs, inodes=mine, pids=pids)
+        assert len(calls) == workers  # one part per thread
+        assert {i: one.owners[i] for i in mine} == {i: many.owners[i] for i in mine}
+        shared = many.owners[inode_of(listener)]
+        assert [o.pid for o in shared] == sorted(o.pid for o in shared) and len(shared) == 7
+        assert (one.report.denied, one.report.hidden) == (many.report.denied, many.report.hidden)
+    finally:
+        release(children)
+        listener.close()
+        left.close()
+        right.close()
