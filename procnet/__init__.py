@@ -62,7 +62,7 @@ _LAZY: Dict[str, str] = {
     "Process": "_records",
     "Socket": "_records",
     "SocketStatus": "_records",
-    "TcpInfo": "_tcpinfo",
+    "TcpInfo": "_records",
     "TcpState": "_records",
     "Timer": "_records",
     "UnixFlag": "_records",
@@ -93,13 +93,13 @@ if TYPE_CHECKING:
         listening,
         sockets,
     )
-    from ._tcpinfo import TcpInfo
     from ._records import (
         Endpoint,
         InetSocket,
         Owner,
         Process,
         Socket,
+        TcpInfo,
         SocketStatus,
         TcpState,
         Timer,

@@ -12,7 +12,7 @@ from typing import Dict, Iterator, List, Tuple
 
 import pytest
 
-from procnet._tcpinfo import TcpInfo
+from procnet._records import TcpInfo
 from procnet.cli import ss as cli
 
 SS = shutil.which("ss") or "/usr/bin/ss"

@@ -14,7 +14,6 @@ RANK = {
     "_lazy": 0,
     "_errors": 0,
     "_records": 1,
-    "_tcpinfo": 1,
     "_states": 2,
     "_json": 2,
     "_services": 2,

@@ -158,3 +158,13 @@ def test_inet_socket_derived_values() -> None:
 def test_unix_socket_class_constants() -> None:
     assert UnixSocket.proto == "unix" and UnixSocket.family == socket.AF_UNIX
     assert "proto" not in {f.name for f in dataclasses.fields(UnixSocket)}
+
+
+@pytest.mark.parametrize("cls", [InetSocket, UnixSocket, Endpoint, Owner, Process, TcpInfo])
+def test_type_hints_resolve(cls: Any) -> None:
+    # Serializers (cattrs, pydantic's dataclass support) resolve the annotations: every name
+    # an annotation uses must be importable from the record's module.
+    import typing
+
+    hints = typing.get_type_hints(cls)
+    assert set(hints) == {f.name for f in dataclasses.fields(cls)}

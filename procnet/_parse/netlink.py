@@ -47,7 +47,6 @@ import socket
 import struct
 import sys
 from typing import (
-    TYPE_CHECKING,
     Callable,
     Dict,
     FrozenSet,
@@ -65,13 +64,12 @@ from typing import (
 
 from .._errors import ParseError, ProcNetError
 
-if TYPE_CHECKING:
-    from .._tcpinfo import TcpInfo
 from .._records import (
     Endpoint,
     InetSocket,
     IPAddress,
     SocketStatus,
+    TcpInfo,
     TcpState,
     Timer,
     UnixFlag,
@@ -525,10 +523,9 @@ _SK_MEMINFOS = {p: struct.Struct(p + "9I") for p in "<>"}  # SK_MEMINFO_VARS u32
 # 12 ato; 76 snd_ssthresh, 80 snd_cwnd.
 _TCP_INFOS_SOCKET = {p: struct.Struct(p + "xxBB4xII60xII") for p in "<>"}
 def _tcp_info_constructor() -> Callable[..., TcpInfo]:
-    """TcpInfo's fast constructor; its module loads on the first tcp_info decoded."""
-    from .._tcpinfo import TcpInfo as _TcpInfo
-
-    return fast_constructor(_TcpInfo)  # made once, then cached by fast_constructor
+    """TcpInfo's fast constructor, made on the first tcp_info decoded (then cached by
+    fast_constructor): most queries decode none."""
+    return fast_constructor(TcpInfo)
 
 
 def _make_tcp_info(v: Tuple[int, ...], congestion: Optional[str], size: int, little: bool) -> TcpInfo:
