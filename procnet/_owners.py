@@ -10,7 +10,6 @@ from "whoever holds it could not be seen".
 from __future__ import annotations
 
 import dataclasses
-import operator
 import os
 from typing import AbstractSet, Callable, Dict, Iterable, List, Optional, Tuple
 
@@ -149,32 +148,15 @@ def scan(
     def inspect(pid: int) -> _Seen:
         return _inspect(fs, pid, inodes, threads, details)
 
-    parts = _scan_pids(inspect, order)
-    # Each thread indexed the pids it took, in ascending order; the parts are merged so
-    # that a socket's owners come in pid order, as a one-thread scan lists them.
-    parts.sort(key=lambda part: len(part.index), reverse=True)
-    whole = parts[0]
-    index = whole.index
-    get = index.get
-    by_pid = _BY_PID
-    for part in parts[1:]:
-        for inode, owners in part.index.items():
-            entry = get(inode)
-            index[inode] = owners if entry is None else tuple(sorted(entry + owners, key=by_pid))
-        whole.denied.extend(part.denied)
-        whole.vanished.extend(part.vanished)
-        whole.scanned += part.scanned
-    denied = set(whole.denied)
+    part = _scan_pids(inspect, order)
+    denied = set(part.denied)
     denied.update(fs.recorded_denied())
-    report = ScanReport(whole.scanned, tuple(sorted(denied)), tuple(sorted(whole.vanished)), fs.hides_processes())
-    return OwnerIndex(index, report)
-
-
-_BY_PID = operator.attrgetter("pid")
+    report = ScanReport(part.scanned, tuple(sorted(denied)), tuple(part.vanished), fs.hides_processes())
+    return OwnerIndex(part.index, report)
 
 
 class _Part:
-    """The index of the pids one thread scanned, and what it could not see."""
+    """The index being built, pid after pid, and what the scan could not see."""
 
     __slots__ = ("index", "denied", "vanished", "scanned")
 
@@ -268,51 +250,70 @@ def _workers() -> int:
     return 1 if cpus < 2 else min(_MAX_WORKERS, cpus + 1)
 
 
-def _scan_pids(work: Callable[[int], _Seen], pids: List[int]) -> List[_Part]:
-    """``work(pid)`` for every pid, indexed; spread over a few threads on a multi-core
-    machine, each with its own part of the index (one part per thread).
+def _scan_pids(work: Callable[[int], _Seen], pids: List[int]) -> _Part:
+    """``work(pid)`` for every pid, indexed in pid order; the reading spread over a few
+    threads on a multi-core machine.
 
     The scan is four fifths system time (readlink of /proc/<pid>/fd/N builds the link's
-    text in the kernel), and os.readlink releases the GIL: on 2 cores, 2 threads read
-    205,000 descriptors in 0.46-0.57 s against 0.74-0.80 s for one (benchmarks/README.md).
-    Each thread takes the next pid from a shared queue (process sizes differ by thousands
-    of descriptors); the first exception raised in any thread is raised here.
+    text in the kernel), and os.readlink releases the GIL: two threads read 205,000
+    descriptors in about 0.45 s where one takes 0.8 s (benchmarks/README.md). Reader
+    threads take the next pid from a shared queue (process sizes differ by thousands of
+    descriptors); the calling thread indexes each pid's result as soon as it and those
+    before it are in, so the index is built in pid order, by one thread, while the others
+    read, and a result is dropped once indexed. The first exception raised in any thread
+    is raised here.
     """
+    part = _Part()
     workers = _workers() if len(pids) >= _PARALLEL_MIN else 1
     if workers == 1:
-        part = _Part()
         for pid in pids:
             part.add(pid, work(pid))
-        return [part]
+        return part
     import threading
 
-    parts: List[_Part] = []
+    results: List[Optional[_Seen]] = [None] * len(pids)
     errors: List[BaseException] = []
-    take = iter(pids).__next__
+    take = iter(range(len(pids))).__next__
     lock = threading.Lock()
+    ready = threading.Condition()
 
-    def run() -> None:
-        part = _Part()
-        parts.append(part)
+    def read() -> None:
         try:
             while not errors:
                 with lock:
-                    pid = take()
-                part.add(pid, work(pid))
+                    i = take()
+                seen = work(pids[i])
+                with ready:
+                    results[i] = seen
+                    ready.notify()
         except StopIteration:
             pass
         except BaseException as exc:  # re-raised in the calling thread
-            errors.append(exc)
+            with ready:
+                errors.append(exc)
+                ready.notify()
 
-    helpers = [threading.Thread(target=run, name="procnet-scan", daemon=True) for _ in range(workers - 1)]
-    for t in helpers:
+    readers = [threading.Thread(target=read, name="procnet-scan", daemon=True) for _ in range(workers)]
+    for t in readers:
         t.start()
-    run()
-    for t in helpers:
-        t.join()
+    try:
+        for i, pid in enumerate(pids):
+            with ready:
+                while results[i] is None and not errors:
+                    ready.wait()
+                if errors:
+                    break
+                seen = results[i]
+                results[i] = None
+            part.add(pid, seen)  # type: ignore[arg-type]
+    finally:
+        if not errors and any(r is not None for r in results):  # pragma: no cover - cannot happen
+            errors.append(RuntimeError("owner scan: a result was left unindexed"))
+        for t in readers:
+            t.join()
     if errors:
         raise errors[0]
-    return parts
+    return part
 
 
 def _thread_sockets(
