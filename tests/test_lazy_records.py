@@ -168,3 +168,19 @@ def test_a_bad_attribute_is_an_error_when_the_dump_is_decoded() -> None:
 def test_kept_fields_are_slots() -> None:
     assert set(KEPT) <= set(InetSocket.__slots__)  # type: ignore[attr-defined]
     assert not set(InetSocket._LAZY) & set(InetSocket.__slots__)  # type: ignore[attr-defined]
+
+
+def test_netlink_endpoint_caches_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    from procnet._parse import netlink
+
+    monkeypatch.setattr(netlink, "ENDPOINT_CACHE_LIMIT", 4)
+    reply = b"".join(
+        sock(inet_diag_msg(state=1, sport=1000 + i, dport=80, src=bytes([10, 0, 0, i]), dst=b"\x7f\0\0\1", inode=100 + i))
+        for i in range(1, 20)
+    ) + done()
+    decoder = netlink.InetDumpDecoder("tcp", byteorder="little")
+    records = decoder.feed(reply)
+    assert [(str(r.local), str(r.remote)) for r in records] == [
+        ("10.0.0.%d:%d" % (i, 1000 + i), "127.0.0.1:80") for i in range(1, 20)]
+    assert decoder._cached <= 4 and len(decoder._ips4) <= 4
+    assert sum(len(ports) for ports in decoder._endpoints4.values()) <= 4

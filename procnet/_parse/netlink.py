@@ -759,6 +759,10 @@ class _DumpDecoder(Generic[_R]):
 _KEPT_ATTRIBUTES = frozenset((2, 4, 7, 8, 10, 11))
 
 
+#: Most endpoints a decoder keeps for reuse (then it starts afresh).
+ENDPOINT_CACHE_LIMIT = 1 << 16
+
+
 class _EndpointCache(Dict[bytes, Dict[int, Endpoint]]):
     """address bytes (16, as sent) -> port (as read: see InetDumpDecoder._make_endpoint) -> Endpoint.
 
@@ -813,6 +817,7 @@ class InetDumpDecoder(_DumpDecoder[InetSocket]):
         self._endpoints6 = _EndpointCache()
         self._ips4: Dict[bytes, IPAddress] = {}
         self._ips6: Dict[bytes, IPAddress] = {}
+        self._cached = 0  # endpoints made since the caches were last emptied
         # one bound method for every record (self._load would make one per record)
         self._loader = self._load
 
@@ -823,6 +828,15 @@ class InetDumpDecoder(_DumpDecoder[InetSocket]):
         ``port`` is the big-endian ``__be16`` as read in the kernel's byte order: the cache
         is keyed by it, and only a new endpoint pays for swapping its bytes.
         """
+        if self._cached >= ENDPOINT_CACHE_LIMIT:
+            # Bounded: a dump of a million sockets read one record at a time must not
+            # keep a million endpoints (the caller's by_port is then dropped after use).
+            self._endpoints4.clear()
+            self._endpoints6.clear()
+            self._ips4.clear()
+            self._ips6.clear()
+            self._cached = 0
+        self._cached += 1
         ips = self._ips4 if family == _AF_INET else self._ips6
         ip = ips.get(raw)
         if ip is None:
