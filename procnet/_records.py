@@ -105,13 +105,17 @@ def _lazy_field(index: int, name: str) -> property:
     def get(self: Any) -> Any:
         values = self._v
         if values is None:
+            # Read the decoder before the source, and clear them in the other order: a
+            # thread that finds either gone knows another one has stored the values.
+            load = self._load
             source = self._src
-            if source is None:  # another thread decoded it meanwhile
+            if source is None or load is None:  # another thread decoded it meanwhile
                 values = self._v
             else:
-                values = self._load(source)
+                values = load(source)
                 _set(self, "_v", values)
                 _set(self, "_src", None)
+                _set(self, "_load", None)  # a decoded record does not keep its parser alive
         return values[index]
 
     get.__name__ = name

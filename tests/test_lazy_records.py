@@ -57,7 +57,7 @@ def test_parsed_records_decode_on_first_read_to_the_written_values(table: str, d
         # the first field read, whichever it is, decodes them all
         name = data.draw(st.sampled_from(InetSocket._LAZY))  # type: ignore[attr-defined]
         assert getattr(rec, name) == getattr(expected, name)
-        assert not _undecoded(rec) and rec._src is None  # type: ignore[attr-defined]
+        assert not _undecoded(rec) and rec._src is None and rec._load is None  # type: ignore[attr-defined]
         assert rec == expected and hash(rec) == hash(expected) and repr(rec) == repr(expected)
 
 
