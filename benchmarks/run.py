@@ -562,7 +562,10 @@ def markdown(res: Dict[str, Any]) -> str:
     st = res.get("startup")
     if st:
         t = st["target"]
-        a("| import procnet + first use (`procnet.sockets`), -X importtime | - | %s ms | | | < 30 ms | %s |" % (
+        imp = st.get("importtime_cumulative_ms")
+        a("| `import procnet` (the issue's target), -X importtime | - | %s ms | | | < 30 ms | %s |" % (
+            "%.1f" % imp if imp is not None else "n/a", "pass" if imp is not None and imp < 30 else "**FAIL**"))
+        a("| import procnet + first use (`procnet.sockets`: loads the query layer), -X importtime | - | %s ms | | | < 30 ms (stricter) | %s |" % (
             "%.1f" % t["value_ms"] if t["value_ms"] is not None else "n/a", "pass" if t["pass"] else "**FAIL**"))
     a("")
     a("Ratios are procnet time / peer time (lower is better) except parse rows (peer time / procnet time, higher is better). "
