@@ -184,3 +184,30 @@ def test_netlink_endpoint_caches_are_bounded(monkeypatch: pytest.MonkeyPatch) ->
         ("10.0.0.%d:%d" % (i, 1000 + i), "127.0.0.1:80") for i in range(1, 20)]
     assert decoder._cached <= 4 and len(decoder._ips4) <= 4
     assert sum(len(ports) for ports in decoder._endpoints4.values()) <= 4
+
+
+def _listener(inode: int, attrs: Any) -> bytes:
+    return sock(inet_diag_msg(state=10, sport=1000 + inode % 1000, src=b"\x7f\0\0\1", inode=inode, attrs=attrs))
+
+
+def test_a_remembered_attribute_layout_is_only_reused_when_the_headers_match() -> None:
+    good = [(8, b"\0"), (15, b"\1\0\0\0")]  # SHUTDOWN, MARK: 16 bytes of attributes
+    swapped = [(15, b"\1\0\0\0"), (8, b"\1")]  # the same size, another order
+    reply = _listener(1, good) + _listener(2, swapped) + _listener(3, good)
+    decoder_records = parse_inet_dump(reply + done(), "tcp", byteorder="little")
+    assert [(r.inode, r.shutdown) for r in decoder_records] == [(1, 0), (2, 1), (3, 0)]
+    # the same size again, but the first header claims more bytes than there are
+    bad = bytearray(_listener(4, good))
+    bad[16 + 72] = 40
+    with pytest.raises(procnet.ParseError, match="nla_len 40"):
+        list(parse_inet_dump(reply + bytes(bad) + done(), "tcp", byteorder="little"))
+
+
+@SETTINGS
+@given(st.lists(st.lists(st.sampled_from([(8, b"\0"), (8, b"\3"), (15, b"\1\0\0\0"), (21, b"\7" * 8),
+                                          (22, b"\0\0"), (11, b"\1"), (99, b"")]), max_size=4), min_size=1, max_size=12))
+def test_messages_decode_the_same_alone_and_in_one_dump(layouts: List[Any]) -> None:
+    messages = [_listener(i + 1, attrs) for i, attrs in enumerate(layouts)]
+    together = [procnet.to_jsonable(r) for r in parse_inet_dump(b"".join(messages) + done(), "tcp", byteorder="little")]
+    alone = [procnet.to_jsonable(r) for m in messages for r in parse_inet_dump(m + done(), "tcp", byteorder="little")]
+    assert together == alone and len(together) == len(layouts)

@@ -472,6 +472,8 @@ _ATTRS = {p: struct.Struct(p + "HH") for p in "<>"}  # struct nlattr: nla_len, n
 # idiag_cookie[2] (read as one u64: see _cookie); idiag_expires, idiag_rqueue, idiag_wqueue,
 # idiag_uid, idiag_inode
 _INET_MSGS = {p: struct.Struct(p + "BBBBHH16s16sIQ5I") for p in "<>"}
+# idiag_family, idiag_state and idiag_inode alone (offsets 0, 1 and 68)
+_INET_MSG_KEYS = {p: struct.Struct(p + "BB66xI") for p in "<>"}
 # struct tcp_info (include/uapi/linux/tcp.h), every field up to tcpi_rehash, by offset:
 #   0 u8 state, ca_state, retransmits, probes, backoff, options, wscale (two 4-bit
 #     fields), delivery_rate_app_limited:1 + fastopen_client_fail:2;
@@ -759,6 +761,8 @@ class _DumpDecoder(Generic[_R]):
 _KEPT_ATTRIBUTES = frozenset((2, 4, 7, 8, 10, 11))
 
 
+#: Most attribute layouts a decoder remembers (a dump shows a handful).
+_LAYOUTS_MAX = 64
 #: Most endpoints a decoder keeps for reuse (then it starts afresh).
 ENDPOINT_CACHE_LIMIT = 1 << 16
 
@@ -802,6 +806,7 @@ class InetDumpDecoder(_DumpDecoder[InetSocket]):
         self.proto = proto
         self.ticks_per_second = ticks_per_second
         self._msg = _INET_MSGS[prefix]
+        self._msg_key = _INET_MSG_KEYS[prefix]
         self._tcp_info_full = _TCP_INFOS_FULL[prefix]
         self._tcp_info_socket = _TCP_INFOS_SOCKET[prefix]
         self._skmem = _SK_MEMINFOS[prefix]
@@ -818,6 +823,8 @@ class InetDumpDecoder(_DumpDecoder[InetSocket]):
         self._ips4: Dict[bytes, IPAddress] = {}
         self._ips6: Dict[bytes, IPAddress] = {}
         self._cached = 0  # endpoints made since the caches were last emptied
+        # attributes' size -> (their headers' Struct, the headers, the ranges to keep)
+        self._layouts: Dict[int, Tuple[struct.Struct, Tuple[int, ...], Optional[Tuple[Tuple[int, int], ...]]]] = {}
         # one bound method for every record (self._load would make one per record)
         self._loader = self._load
 
@@ -852,23 +859,8 @@ class InetDumpDecoder(_DumpDecoder[InetSocket]):
                 self.source,
                 data[start:end],
             )
-        (
-            family,
-            state,
-            timer,
-            retrans,
-            sport,
-            dport,
-            src,
-            dst,
-            _ifindex,
-            cookie,
-            expires,
-            rqueue,
-            wqueue,
-            uid,
-            inode,
-        ) = self._msg.unpack_from(data, start)
+        # What every row needs now: the rest is decoded when a field is first read.
+        family, state, inode = self._msg_key.unpack_from(data, start)
         wanted = self._wanted
         if wanted is not None and state not in wanted:
             return None
@@ -900,27 +892,65 @@ class InetDumpDecoder(_DumpDecoder[InetSocket]):
     def _checked_without_info(self, data: bytes, start: int, end: int, offset: int) -> Optional[bytes]:
         """Check the attributes' framing. When INET_DIAG_INFO is not among them, the
         message to keep: the inet_diag_msg and the attributes :meth:`_fields` reads (the
-        kernel adds others, MARK, CGROUP_ID, SOCKOPT, a third of the bytes); else None."""
+        kernel adds others, MARK, CGROUP_ID, SOCKOPT, a third of the bytes); else None.
+
+        The sockets of one dump carry the same attributes (kinds and lengths) in the same
+        order, so a layout once walked is remembered: a message of the same size whose
+        attribute headers are those at the same places has the same framing, checked by
+        one unpack and one comparison."""
+        head = start + _INET_DIAG_MSG_LEN
+        layout = self._layouts.get(end - head)
+        if layout is not None:
+            headers, expected, ranges = layout
+            if headers.unpack_from(data, head) == expected:
+                if ranges is None:
+                    return None
+                if len(ranges) == 1:
+                    return data[start : start + ranges[0][1]]
+                return b"".join([data[start + a : start + b] for a, b in ranges])
+        return self._walk_attributes(data, start, end, offset)
+
+    def _walk_attributes(self, data: bytes, start: int, end: int, offset: int) -> Optional[bytes]:
+        """:meth:`_checked_without_info` the long way, remembering the layout."""
         unpack_attr = self._attr.unpack_from
         head = start + _INET_DIAG_MSG_LEN
         pos = head
-        kept: Optional[List[bytes]] = None
+        seen: List[Tuple[int, int, int]] = []  # (offset from head, nla_len, nla_type as sent)
+        ranges: Optional[List[Tuple[int, int]]] = [(0, _INET_DIAG_MSG_LEN)]  # kept, from start
         while pos < end:
             if end - pos < 4:
                 raise _attribute_error(data, pos, end, start, None, offset, self.source)
-            length, kind = unpack_attr(data, pos)
+            length, raw_kind = unpack_attr(data, pos)
             if length < 4 or length > end - pos:
                 raise _attribute_error(data, pos, end, start, length, offset, self.source)
-            kind &= 0x3FFF
+            seen.append((pos - head, length, raw_kind))
+            kind = raw_kind & 0x3FFF
             step = (length + 3) & ~3
-            if kind in _KEPT_ATTRIBUTES:
+            if kind in _KEPT_ATTRIBUTES and ranges is not None:
                 if kind == 2:  # INET_DIAG_INFO: decoded at once (see _decode_at)
-                    return None
-                if kept is None:
-                    kept = [data[start:head]]
-                kept.append(data[pos : min(pos + step, end)])
+                    ranges = None
+                else:
+                    a, b = pos - start, min(pos + step, end) - start
+                    if ranges[-1][1] == a:
+                        ranges[-1] = (ranges[-1][0], b)
+                    else:
+                        ranges.append((a, b))
             pos += step
-        return data[start:head] if kept is None else b"".join(kept)
+        if len(self._layouts) < _LAYOUTS_MAX:
+            fmt = [self._attr.format[:1]]  # the byte order
+            at = 0
+            for rel, _, _ in seen:
+                fmt.append("%dxHH" % (rel - at) if rel > at else "HH")
+                at = rel + 4
+            fmt.append("%dx" % (end - head - at) if end - head > at else "")
+            headers = struct.Struct("".join(fmt))
+            expected = tuple(v for _, length, kind in seen for v in (length, kind))
+            self._layouts[end - head] = (headers, expected, None if ranges is None else tuple(ranges))
+        if ranges is None:
+            return None
+        if len(ranges) == 1:
+            return data[start : start + ranges[0][1]]
+        return b"".join([data[start + a : start + b] for a, b in ranges])
 
     def _fields(self, data: bytes, start: int, end: int, offset: int) -> Tuple[object, ...]:
         """The fields other than proto, family, state and inode, in ``InetSocket._LAZY`` order."""
