@@ -273,13 +273,14 @@ def _scan_pids(work: Callable[[int], _Seen], pids: List[int]) -> _Part:
 
     results: List[Optional[_Seen]] = [None] * len(pids)
     errors: List[BaseException] = []
+    stop: List[bool] = []  # set when the calling thread gives up (an interrupt)
     take = iter(range(len(pids))).__next__
     lock = threading.Lock()
     ready = threading.Condition()
 
     def read() -> None:
         try:
-            while not errors:
+            while not errors and not stop:
                 with lock:
                     i = take()
                 seen = work(pids[i])
@@ -306,9 +307,10 @@ def _scan_pids(work: Callable[[int], _Seen], pids: List[int]) -> _Part:
                 seen = results[i]
                 results[i] = None
             part.add(pid, seen)  # type: ignore[arg-type]
+    except BaseException:  # KeyboardInterrupt, or an error while indexing: stop the readers
+        stop.append(True)
+        raise
     finally:
-        if not errors and any(r is not None for r in results):  # pragma: no cover - cannot happen
-            errors.append(RuntimeError("owner scan: a result was left unindexed"))
         for t in readers:
             t.join()
     if errors:

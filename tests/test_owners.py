@@ -443,3 +443,45 @@ def test_live_threaded_scan_equals_one_thread_scan(monkeypatch: pytest.MonkeyPat
         listener.close()
         left.close()
         right.close()
+
+
+def test_threaded_scan_raises_a_readers_error_and_leaves_no_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    from procnet import _owners
+
+    monkeypatch.setattr(_owners, "_workers", lambda: 3)
+
+    def work(pid: int) -> object:
+        if pid == 57:
+            raise procnet.ProcNetError("pid 57: cannot read (test)")
+        return (_owners._OK, [], [], None)
+
+    before = threading.active_count()
+    with pytest.raises(procnet.ProcNetError, match="pid 57"):
+        _owners._scan_pids(work, list(range(1, 200)))  # type: ignore[arg-type]
+    assert threading.active_count() == before
+
+
+def test_threaded_scan_interrupted_while_indexing_stops_its_readers(monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    from procnet import _owners
+
+    monkeypatch.setattr(_owners, "_workers", lambda: 2)
+    calls: List[int] = []
+
+    def work(pid: int) -> object:
+        calls.append(pid)
+        time.sleep(0.002)
+        return (_owners._OK, [], [], None)
+
+    def interrupted(self: object, pid: int, seen: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(_owners._Part, "add", interrupted)
+    before = threading.active_count()
+    with pytest.raises(KeyboardInterrupt):
+        _owners._scan_pids(work, list(range(1, 301)))  # type: ignore[arg-type]
+    assert threading.active_count() == before
+    assert len(calls) < 100  # the readers stopped instead of reading all 300 pids
