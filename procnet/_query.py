@@ -327,21 +327,14 @@ class Query:
             return True
         return live and _netlink_available()
 
-    def _netlink_records(self, table: str, states: Optional[AbstractSet[int]] = None) -> Optional[List[Socket]]:
+    def _netlink_records(self, table: str) -> Optional[List[Socket]]:
         """The records of one table from sock_diag; None when the kernel cannot answer for
         it (it lacks the protocol's diag module, as raw_diag often): that one table is then
         read as text, whichever backend was asked for."""
-        from . import _netlink
         from ._parse.netlink import NetlinkUnavailable
 
-        if states is None and self.states is not None:
-            states = self.states
-        wanted = None if states is None else sorted(states)
         try:
-            if table == "unix":
-                return list(_netlink.iter_unix(wanted))
-            proto, family = INET_TABLES[table]
-            return list(_netlink.iter_inet(proto, family, wanted, tcp_info=self.tcp_info))
+            return list(self._netlink_stream(table))
         except NetlinkUnavailable:
             return None
 
