@@ -96,6 +96,17 @@ def _lazy_record(*stored: str) -> Callable[[Type[_T]], Type[_T]]:
             return new, tuple(getattr(self, n) for n in names)
 
         new.__reduce__ = __reduce__
+
+        # The dataclass's own __setattr__/__delattr__ name the class they were made for
+        # (the one replaced here): any write is refused the same way.
+        def __setattr__(self: Any, name: str, value: Any) -> None:
+            raise dataclasses.FrozenInstanceError("cannot assign to field %r" % name)
+
+        def __delattr__(self: Any, name: str) -> None:
+            raise dataclasses.FrozenInstanceError("cannot delete field %r" % name)
+
+        new.__setattr__ = __setattr__
+        new.__delattr__ = __delattr__
         return new  # type: ignore[no-any-return]
 
     return build

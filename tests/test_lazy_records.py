@@ -88,9 +88,11 @@ def test_records_are_still_frozen_dataclasses() -> None:
     (rec,) = parse_inet(HEADER + GOOD + "\n", "tcp")
     assert dataclasses.is_dataclass(rec) and type(rec) is InetSocket
     assert [f.name for f in dataclasses.fields(rec)][:5] == ["proto", "family", "local", "remote", "state"]
-    for name in ("local", "inode", "owners", "rto"):
+    for name in ("local", "inode", "owners", "rto", "_v", "_src", "not_a_field"):
         with pytest.raises(dataclasses.FrozenInstanceError):
             setattr(rec, name, None)
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            delattr(rec, name)
     assert not hasattr(rec, "__dict__")
     assert _undecoded(rec)  # the failed writes decoded nothing
     assert str(rec.local) == "127.0.0.1:22" and rec.fastopen_max_qlen == 0
