@@ -35,8 +35,26 @@ def _record(cls: type[_T]) -> type[_T]:
     frozen dataclasses without them.
     """
     if sys.version_info >= (3, 10):
-        return dataclasses.dataclass(frozen=True, slots=True)(cls)
-    return dataclasses.dataclass(frozen=True)(cls)
+        return _refuse_writes(dataclasses.dataclass(frozen=True, slots=True)(cls))
+    return _refuse_writes(dataclasses.dataclass(frozen=True)(cls))
+
+
+def _refuse_writes(cls: type[_T]) -> type[_T]:
+    """Any write, to a field or not, raises FrozenInstanceError.
+
+    A frozen dataclass's own __setattr__ names the class it was made for; where the class
+    is rebuilt (``slots=True``, :func:`_lazy_record`) a write to a name that is not a field
+    raised a confusing TypeError from super() instead."""
+
+    def __setattr__(self: Any, name: str, value: Any) -> None:
+        raise dataclasses.FrozenInstanceError("cannot assign to field %r" % name)
+
+    def __delattr__(self: Any, name: str) -> None:
+        raise dataclasses.FrozenInstanceError("cannot delete field %r" % name)
+
+    setattr(cls, "__setattr__", __setattr__)
+    setattr(cls, "__delattr__", __delattr__)
+    return cls
 
 
 
@@ -96,18 +114,7 @@ def _lazy_record(*stored: str) -> Callable[[Type[_T]], Type[_T]]:
             return new, tuple(getattr(self, n) for n in names)
 
         new.__reduce__ = __reduce__
-
-        # The dataclass's own __setattr__/__delattr__ name the class they were made for
-        # (the one replaced here): any write is refused the same way.
-        def __setattr__(self: Any, name: str, value: Any) -> None:
-            raise dataclasses.FrozenInstanceError("cannot assign to field %r" % name)
-
-        def __delattr__(self: Any, name: str) -> None:
-            raise dataclasses.FrozenInstanceError("cannot delete field %r" % name)
-
-        new.__setattr__ = __setattr__
-        new.__delattr__ = __delattr__
-        return new  # type: ignore[no-any-return]
+        return _refuse_writes(new)
 
     return build
 

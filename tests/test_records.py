@@ -168,3 +168,11 @@ def test_type_hints_resolve(cls: Any) -> None:
 
     hints = typing.get_type_hints(cls)
     assert set(hints) == {f.name for f in dataclasses.fields(cls)}
+
+
+@pytest.mark.parametrize("value", [PROCESS, OWNER, TCP_INFO, Endpoint(ipaddress.ip_address("10.0.0.1"), 1)])
+def test_writes_to_names_that_are_not_fields_are_refused_the_same_way(value: Any) -> None:
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        value.not_a_field = 1
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        del value.not_a_field
