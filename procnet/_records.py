@@ -699,8 +699,10 @@ def _slot_builder(cls: Any, name: str, params: Any, stores: Any) -> Any:
 
     A plain twin class with the same slots takes plain attribute stores (which the
     interpreter specializes), and the object then becomes a ``cls`` by ``__class__``
-    assignment, which Python allows between classes of the same layout; where that is
-    refused, the slot descriptors are used."""
+    assignment, which Python allows between classes of the same layout. The twin is
+    checked on a probe (distinct arguments; every slot must hold what the slot
+    descriptors store); where it is refused or builds anything else, the descriptors are
+    used."""
     namespace: Dict[str, Any] = {"new": object.__new__, "cls": cls}
     slots = tuple(vars(cls)["__slots__"])
     pairs = [st.split(" = ", 1) for st in stores]
@@ -717,8 +719,11 @@ def _slot_builder(cls: Any, name: str, params: Any, stores: Any) -> Any:
     try:
         exec(source, namespace)
         build = namespace[name]
-        probe = build(*[None] * len(params))
-        if type(probe) is cls:
+        probe = tuple(range(len(params)))
+        built, made = build(*probe), make(*probe)
+        if type(built) is cls and all(
+            vars(cls)[slot].__get__(built) == vars(cls)[slot].__get__(made) for slot, _ in pairs
+        ):
             make = build
     except TypeError:  # __class__ assignment refused: not the same layout
         pass
@@ -726,35 +731,14 @@ def _slot_builder(cls: Any, name: str, params: Any, stores: Any) -> Any:
 
 
 def _plain_builder(cls: Any, names: Any) -> Any:
-    args = ", ".join(names)
+    """The constructor of a record whose fields are its slots (3.10+) or, without slots
+    (3.8, 3.9), its instance dict, set in one assignment."""
+    if vars(cls).get("__slots__") is not None:
+        return _slot_builder(cls, "make", names, ["%s = %s" % (n, n) for n in names])
     namespace: Dict[str, Any] = {"new": object.__new__, "cls": cls, "setattr": object.__setattr__}
-    slots = vars(cls).get("__slots__")
-    if slots is not None:
-        for n in names:
-            namespace["set_" + n] = getattr(cls, n).__set__
-        body = "".join("    set_%s(obj, %s)\n" % (n, n) for n in names)
-    else:
-        body = "    setattr(obj, '__dict__', {%s})\n" % ", ".join("%r: %s" % (n, n) for n in names)
-    source = "def make(%s):\n    obj = new(cls)\n%s    return obj\n" % (args, body)
-    exec(source, namespace)
-    make = namespace["make"]
-    if slots is not None and tuple(slots) == tuple(names):
-        twin = type("_Building" + getattr(cls, "__name__", "Record"), (), {"__slots__": tuple(names)})
-        namespace["twin"] = twin
-        source = "def build(%s):\n    obj = new(twin)\n%s    obj.__class__ = cls\n    return obj\n" % (
-            args,
-            "".join("    obj.%s = %s\n" % (n, n) for n in names),
-        )
-        try:
-            exec(source, namespace)
-            build = namespace["build"]
-            probe = tuple(range(len(names)))
-            made = build(*probe)
-            if type(made) is cls and made == make(*probe):
-                make = build
-        except TypeError:  # __class__ assignment refused: not the same layout
-            pass
-    return make
+    body = "    setattr(obj, '__dict__', {%s})\n" % ", ".join("%r: %s" % (n, n) for n in names)
+    exec("def make(%s):\n    obj = new(cls)\n%s    return obj\n" % (", ".join(names), body), namespace)
+    return namespace["make"]
 
 
 __all__ = [

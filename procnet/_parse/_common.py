@@ -77,7 +77,7 @@ class RecentInodes:
 
     __slots__ = ("_recent", "_older", "_window")
 
-    def __init__(self, window: int = 1 << 16) -> None:  # RECENT_WINDOW
+    def __init__(self, window: int = RECENT_WINDOW) -> None:
         self._recent: Set[int] = set()
         self._older: Set[int] = set()
         self._window = window

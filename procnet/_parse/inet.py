@@ -100,8 +100,9 @@ def _patterns(is_tcp: bool, addr_digits: int) -> Tuple[Pattern[str], Pattern[str
     return row, table
 
 
-# Group indexes in a match's groups() tuple.
-_SL, _LA, _LP, _RA, _RP, _ST, _TX, _RX, _TR, _WHEN, _RETR, _UID, _PROBES, _INODE, _REF, _PTR = range(16)
+# Group indexes of the state and the inode in a row match's groups() (sl, local address and
+# port, remote address and port come before them; see _row_pattern).
+_ST, _INODE = 5, 13
 
 _HEADERS = {
     "tcp": "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode",
@@ -450,22 +451,6 @@ _STATE_MEMBERS = _Members(TcpState)
 _TIMER_MEMBERS = _Members(Timer)
 #: the state column's text ("0A", "0a") -> member (an IntEnum: equal to its number)
 _STATE_BY_HEX = {("%02" + x) % n: _STATE_MEMBERS[n] for n in range(256) for x in "Xx"}
-
-
-_FIELD_NAMES = [
-    "sl",
-    "local address",
-    "remote address",
-    "state",
-    "tx_queue:rx_queue",
-    "tr:tm->when",
-    "retrnsmt",
-    "uid",
-    "timeout",
-    "inode",
-    "refcount",
-    "pointer",
-]
 
 
 def _diagnose(line: str, is_tcp: bool, family: socket.AddressFamily) -> str:

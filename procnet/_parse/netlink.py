@@ -56,6 +56,7 @@ from typing import (
     List,
     NamedTuple,
     Optional,
+    Sequence,
     Set,
     Tuple,
     TypeVar,
@@ -761,6 +762,15 @@ class _DumpDecoder(Generic[_R]):
 _KEPT_ATTRIBUTES = frozenset((2, 4, 7, 8, 10, 11))
 
 
+def _kept_message(data: bytes, start: int, ranges: Optional[Sequence[Tuple[int, int]]]) -> Optional[bytes]:
+    """The bytes of ``ranges`` (from ``start``; the first starts at 0) joined, or None."""
+    if ranges is None:
+        return None
+    if len(ranges) == 1:
+        return data[start : start + ranges[0][1]]
+    return b"".join([data[start + a : start + b] for a, b in ranges])
+
+
 #: Most attribute layouts a decoder remembers (a dump shows a handful).
 _LAYOUTS_MAX = 64
 #: Most endpoints a decoder keeps for reuse (then it starts afresh).
@@ -903,11 +913,7 @@ class InetDumpDecoder(_DumpDecoder[InetSocket]):
         if layout is not None:
             headers, expected, ranges = layout
             if headers.unpack_from(data, head) == expected:
-                if ranges is None:
-                    return None
-                if len(ranges) == 1:
-                    return data[start : start + ranges[0][1]]
-                return b"".join([data[start + a : start + b] for a, b in ranges])
+                return _kept_message(data, start, ranges)
         return self._walk_attributes(data, start, end, offset)
 
     def _walk_attributes(self, data: bytes, start: int, end: int, offset: int) -> Optional[bytes]:
@@ -946,11 +952,7 @@ class InetDumpDecoder(_DumpDecoder[InetSocket]):
             headers = struct.Struct("".join(fmt))
             expected = tuple(v for _, length, kind in seen for v in (length, kind))
             self._layouts[end - head] = (headers, expected, None if ranges is None else tuple(ranges))
-        if ranges is None:
-            return None
-        if len(ranges) == 1:
-            return data[start : start + ranges[0][1]]
-        return b"".join([data[start + a : start + b] for a, b in ranges])
+        return _kept_message(data, start, ranges)
 
     def _fields(self, data: bytes, start: int, end: int, offset: int) -> Tuple[object, ...]:
         """The fields other than proto, family, state and inode, in ``InetSocket._LAZY`` order."""
