@@ -89,10 +89,18 @@ SNIPPETS = {
         "        for line in fh:\n            x = line.split()\n            rows.append((x[1], x[2], x[3], x[9], own.get(x[9])))\n"
         "print(len(rows), sum(1 for r in rows if r[4]))"
     ),
+    # Timed inside the process (start-up and imports left out): what "the descriptor scan
+    # within 15% of the bare loop" compares. Each prints inner=<seconds> on stderr.
+    "pn_scan_inner": PN + "import procnet._owners, sys, time\nt = time.perf_counter()\n"
+    "ix = procnet._owners.scan(procnet._owners.ProcFS('/proc'))\nsys.stderr.write('inner=%r\\n' % (time.perf_counter() - t))\n"
+    "print(len(ix.owners))",
     "read_tables": "d = open('/proc/net/tcp', 'rb').read() + open('/proc/net/tcp6', 'rb').read()\nprint(d.count(b'\\n'))",
     "pass": "pass",
     "import_procnet": "import procnet",
 }
+for _floor in ("bare_loop", "bare_loop_threads"):
+    SNIPPETS[_floor + "_inner"] = ("import sys, time\nt = time.perf_counter()\n" + SNIPPETS[_floor].replace("print(", "r = (") +
+                                   "\nsys.stderr.write('inner=%r\\n' % (time.perf_counter() - t))\nprint(r)")
 
 
 def machine() -> Dict[str, Any]:
@@ -140,6 +148,16 @@ def _lsof_version() -> str:
         return m.group(1) if m else "?"
     except (OSError, subprocess.SubprocessError):
         return "n/a"
+
+
+def _pass_ms(python: str, env: Dict[str, str], runs: int = 7) -> float:
+    """Median wall time of ``python -c pass``, in ms."""
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        subprocess.run([python, "-c", "pass"], env=env, cwd=ROOT, capture_output=True)
+        times.append(time.perf_counter() - t)
+    return statistics.median(times) * 1e3
 
 
 def ensure_venv(log: Any) -> Optional[str]:
@@ -196,6 +214,9 @@ def run_once(cmd: List[str], env: Dict[str, str], capture: bool) -> Dict[str, An
     err.seek(0)
     e = err.read().decode(errors="replace")
     err.close()
+    inner = re.search(r"^inner=([0-9.e-]+)$", e, re.M)
+    if inner:
+        res["inner"] = float(inner.group(1))
     if res["exit"] != 0:
         res["stderr"] = e[-600:]
     if capture:
@@ -222,6 +243,9 @@ class Case:
                              "failures": sum(1 for r in self.runs if r["exit"] != 0), "python_c": "-c" in self.cmd[:3]}
         if walls:
             d.update(median=statistics.median(walls), min=min(walls), max=max(walls))
+        inner = [r["inner"] for r in self.runs if r["exit"] == 0 and "inner" in r]
+        if inner and len(inner) == len(walls):  # timed inside the process: that time is the figure
+            d.update(inner=True, wall_median=d["median"], median=statistics.median(inner), min=min(inner), max=max(inner))
         if self.sanity.get("maxrss_kb"):
             d["maxrss_mib"] = self.sanity["maxrss_kb"] / 1024
         return d
@@ -275,6 +299,9 @@ def build_cases(ps_py: Optional[str], env: Dict[str, str], log: Any) -> Tuple[Li
         py("pn_tcp_fields", "tcp", "procnet.sockets(proto='tcp') with owners, every record's fields read"),
         py("bare_loop", "floor", "floor: bare Python loop, list /proc/*/fd + readlink each"),
         py("bare_loop_threads", "floor", "floor: the same bare loop in 2 threads"),
+        py("pn_scan_inner", "floor", "procnet owner scan alone, timed inside the process (no start-up, no import)"),
+        py("bare_loop_inner", "floor", "floor: bare loop, timed inside the process"),
+        py("bare_loop_threads_inner", "floor", "floor: bare loop in 2 threads, timed inside the process"),
         tool("cat_tables", ["cat", "/proc/net/tcp", "/proc/net/tcp6"], "floor", "floor: cat /proc/net/tcp /proc/net/tcp6"),
         py("read_tables", "floor", "floor: python reads /proc/net/tcp + tcp6"),
         py("pass", "floor", "floor: python3 -c pass (interpreter start-up)"),
@@ -332,6 +359,8 @@ COMPARISONS: List[Tuple[str, str, str, Dict[str, float], str]] = [
     ("iter_sockets(tcp) vs sockets(tcp)", "pn_iter", "pn_tcp", {}, ""),
     ("owner scan alone (internal) vs bare fd loop", "pn_scan", "bare_loop", {"10k": 1.15, "40k": 1.15, "100k": 1.15}, "<=1.15 (within 15%)"),
     ("owner scan alone (internal) vs bare fd loop in 2 threads", "pn_scan", "bare_loop_threads", {"10k": 1.15, "40k": 1.15, "100k": 1.15}, "<=1.15 (within 15%)"),
+    ("owner scan vs bare fd loop, both timed inside the process", "pn_scan_inner", "bare_loop_inner", {"10k": 1.15, "40k": 1.15, "100k": 1.15}, "<=1.15 (within 15%)"),
+    ("owner scan vs bare fd loop in 2 threads, both timed inside the process", "pn_scan_inner", "bare_loop_threads_inner", {"10k": 1.15, "40k": 1.15, "100k": 1.15}, "<=1.15 (within 15%)"),
     ("sockets(tcp), every field read, vs psutil tcp", "pn_tcp_fields", "ps_tcp", {}, ""),
     ("sockets(tcp, netlink) vs ss -tanp", "pn_tcp_netlink", "ss_tanp", {"40k": 1.0, "100k": 0.4}, "<=1.0 at 40k, <=0.4 at 100k"),
     ("sockets(tcp, netlink) vs psutil tcp", "pn_tcp_netlink", "ps_tcp", {"10k": 1.0, "40k": 0.75, "100k": 0.6}, "as proc"),
@@ -543,6 +572,13 @@ def markdown(res: Dict[str, Any]) -> str:
         m["kernel"], m["cpu"], m["cores"], m["memory"], m["python"], m["ss"].replace("ss utility, ", ""),
         m["netstat"].split()[-1] if m["netstat"] != "n/a" else "n/a", m["lsof"], res.get("psutil") or "n/a"))
     a("")
+    it = res.get("interpreters") or {}
+    if it.get("used"):
+        a("Every Python case (procnet, psutil, the floors) runs on `%s`, a venv of `%s` (same binary): "
+          "`-c pass` takes %.1f ms there, %.1f ms on the base interpreter (whose site-packages may run "
+          "start-up hooks of its own; not a cost of either library)." % (
+              it["used"], it["base"], it["used_pass_ms"], it["base_pass_ms"]))
+        a("")
     # Targets summary
     a("## Targets")
     a("")
@@ -681,16 +717,28 @@ def main(argv: Optional[List[str]] = None) -> int:
     env["LC_ALL"] = "C"
     ps_py = ensure_venv(log)
     psutil_version = None
+    interpreters: Dict[str, Any] = {"base": sys.executable, "base_pass_ms": _pass_ms(sys.executable, env)}
     if ps_py:
         psutil_version = subprocess.run([ps_py, "-c", "import psutil; print(psutil.__version__)"], capture_output=True, text=True).stdout.strip()
+        # Every Python case (procnet's, psutil's, the floors) runs on one interpreter: the
+        # venv's (the same CPython binary). The base interpreter may run start-up hooks
+        # of its own (a .pth in its site-packages) that the venv does not; measuring
+        # procnet on one and psutil on the other would compare those hooks.
+        global PY
+        PY = ps_py
+        interpreters.update(used=ps_py, used_pass_ms=_pass_ms(ps_py, env))
+        log("python cases run on %s: start-up %.1f ms (base %s: %.1f ms)" % (
+            ps_py, interpreters["used_pass_ms"], sys.executable, interpreters["base_pass_ms"]))
     res: Dict[str, Any] = {
         "argv": (" " + " ".join(argv if argv is not None else sys.argv[1:])).rstrip(),
         "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
         "machine": machine(),
         "rounds": rounds,
         "psutil": psutil_version,
+        "interpreters": interpreters,
         "scales": {},
     }
+    res["machine"]["python_executable"] = PY
     if not args.skip_startup:
         res["startup"] = startup(env, max(5, args.startup_rounds), log)
     if not args.skip_parse:

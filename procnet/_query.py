@@ -27,7 +27,7 @@ from typing import (
 )
 
 from . import _states
-from ._owners import OwnerIndex, ScanReport, scan
+from ._owners import OwnerIndex, ScanReport, scan, scan_into
 from ._parse._common import ErrorHandler
 from ._parse._common import INET_TABLES
 from ._parse.process import ns_inode
@@ -438,33 +438,39 @@ class Query:
             return OwnerIndex({}, ScanReport(0, hidden=self.fs.hides_processes()))
         return scan(self.fs, inodes=inodes, pids=self.pids, threads=self.threads, details=self.details)
 
-    def _finish(self, rec: Socket, index: Optional[OwnerIndex]) -> Optional[Socket]:
-        """Set the owners of a record the parser just built.
+    def _finish(self, rec: Socket, report: Optional[ScanReport], index: Optional[OwnerIndex] = None) -> Optional[Socket]:
+        """Complete a record the parser just built: its owners from ``index`` (the
+        iterator's) unless the scan stored them already (:func:`scan_into`), and
+        ``owners_complete`` from the scan's ``report`` (None: owners not asked).
 
         This is still construction: no caller has seen the record yet, so the frozen
         fields are written with object.__setattr__ instead of rebuilding the record.
         """
-        if index is not None:
-            inode = rec.inode
-            if inode == 0:
-                owners: Tuple[Any, ...] = ()
+        if report is not None:
+            if rec.inode == 0:
                 complete = True
             else:
-                owners = index.get(inode)
-                complete = index.report.complete and self.pids is None
-            if self.pids is not None and not owners:
+                if index is not None:
+                    object.__setattr__(rec, "owners", index.get(rec.inode))
+                complete = report.complete and self.pids is None
+            if self.pids is not None and not rec.owners:
                 return None
-            object.__setattr__(rec, "owners", owners)
             object.__setattr__(rec, "owners_complete", complete)
         return rec
 
     def run(self) -> SocketList:
         """The matching sockets, owners filled in when asked."""
         rows = list(self._rows())
-        index = self._scan({rec.inode for rec in rows if rec.inode})
-        out = SocketList(report=None if index is None else index.report)
+        report: Optional[ScanReport] = None
+        if self.owners:
+            if self.pids is None and not any(rec.inode for rec in rows):
+                report = ScanReport(0, hidden=self.fs.hides_processes())
+            else:
+                report = scan_into(self.fs, (rec for rec in rows if rec.inode), pids=self.pids,
+                                   threads=self.threads, details=self.details)
+        out = SocketList(report=report)
         for rec in rows:
-            done = self._finish(rec, index)
+            done = self._finish(rec, report)
             if done is not None:
                 out.append(done)
         return out
@@ -518,7 +524,7 @@ class SocketIterator(Iterator[Socket]):
                     if keep(rec):
                         if ns is not None:
                             object.__setattr__(rec, "netns", ns)
-                        done = q._finish(rec, index)
+                        done = q._finish(rec, self.report, index)
                         if done is None:
                             continue
                         if dumped and done.inode and done.inode not in inodes:

@@ -13,6 +13,8 @@ import time
 from typing import Dict, List, Tuple
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import procnet
 from procnet import _proc
@@ -151,6 +153,72 @@ def test_iterator_form_gives_the_same_owners_as_the_list() -> None:
     from_iter = [procnet.to_jsonable(s) for s in it]
     assert it.report is not None and it.report.vanished == (103,)
     assert from_iter == [procnet.to_jsonable(s) for s in procnet.sockets("all", root=root)]
+
+
+OWNER_FIXTURES = ["owners-forked-listener", "owners-denied-and-hidepid", "owners-thread-own-fd-table",
+                  "owners-two-namespaces"]
+
+
+@pytest.mark.parametrize("name", OWNER_FIXTURES)
+def test_list_and_iterator_and_both_reader_filters_agree(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    """A list query stores owners on its records (scan_into, by bisection), the iterator
+    joins them from an index (scan): same owners, same order, same report, with and
+    without the readers' own set filter (used up to _FILTER_MAX records)."""
+    from procnet import _owners
+
+    root = fixture(name)
+    netns = "all" if name == "owners-two-namespaces" else None
+
+    def answer() -> object:
+        result = procnet.sockets("all", root=root, netns=netns)
+        return [procnet.to_jsonable(s) for s in result], result.report
+
+    filtered = answer()
+    it = procnet.iter_sockets("all", root=root, netns=netns)
+    assert ([procnet.to_jsonable(s) for s in it], it.report) == filtered
+    monkeypatch.setattr(_owners, "_FILTER_MAX", 0)
+    assert answer() == filtered
+    assert any(rec["owners"] for rec in filtered[0])  # type: ignore[index]
+
+
+class _Rec:
+    """Just what scan_into touches on a record."""
+
+    __slots__ = ("inode", "owners")
+
+    def __init__(self, inode: int) -> None:
+        self.inode = inode
+        self.owners: Tuple[object, ...] = ()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    inodes=st.lists(st.integers(1, 40), max_size=30),
+    pids=st.lists(
+        st.tuples(
+            st.lists(st.tuples(st.integers(0, 9), st.integers(1, 50)), max_size=8),
+            st.lists(st.tuples(st.integers(0, 9), st.integers(1, 50), st.integers(1000, 1003)), max_size=3),
+        ),
+        max_size=6,
+    ),
+)
+def test_owners_stored_on_records_equal_the_index(inodes: List[int], pids: List[Tuple[list, list]]) -> None:
+    """Property: whatever the records (inodes repeated, absent) and whatever each process
+    holds (sockets of no record, several fds on one socket, thread-only sockets), every
+    record gets exactly the owners the index has for its inode, in the same order."""
+    from procnet import _owners
+
+    records = [_Rec(i) for i in inodes]
+    attach = _owners._Attach(records)  # type: ignore[arg-type]
+    index = _owners._Index()
+    for n, (owned, extra) in enumerate(pids):
+        pid = 100 + n
+        seen = (_owners._OK, owned, extra, procnet.Process(pid, "p%d" % pid))
+        attach.add(pid, seen)  # type: ignore[arg-type]
+        index.add(pid, seen)  # type: ignore[arg-type]
+    for rec in records:
+        assert rec.owners == index.index.get(rec.inode, ())
+    assert attach.scanned == index.scanned == len(pids)
 
 
 # -- live, on loopback -------------------------------------------------------------------
@@ -459,7 +527,7 @@ def test_threaded_scan_raises_a_readers_error_and_leaves_no_thread(monkeypatch: 
 
     before = threading.active_count()
     with pytest.raises(procnet.ProcNetError, match="pid 57"):
-        _owners._scan_pids(work, list(range(1, 200)))  # type: ignore[arg-type]
+        _owners._scan_pids(work, list(range(1, 200)), _owners._Index())  # type: ignore[arg-type]
     assert threading.active_count() == before
 
 
@@ -482,6 +550,6 @@ def test_threaded_scan_interrupted_while_indexing_stops_its_readers(monkeypatch:
     monkeypatch.setattr(_owners._Part, "add", interrupted)
     before = threading.active_count()
     with pytest.raises(KeyboardInterrupt):
-        _owners._scan_pids(work, list(range(1, 301)))  # type: ignore[arg-type]
+        _owners._scan_pids(work, list(range(1, 301)), _owners._Index())  # type: ignore[arg-type]
     assert threading.active_count() == before
     assert len(calls) < 100  # the readers stopped instead of reading all 300 pids
