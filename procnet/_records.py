@@ -65,9 +65,10 @@ def _lazy_record(*stored: str) -> Callable[[Type[_T]], Type[_T]]:
     equality, hashing, repr, pickling, frozen fields) and its fields keep their types.
     Underneath, the ``stored`` fields (those a query reads for every row: inode, state,
     owners...) have slots of their own, and all the others live in one tuple. A parser
-    may build a record with that tuple still undecoded: it then holds its source (the
-    row's text, the kernel's message) and a function that decodes it, and the tuple is
-    made on the first read of any of those fields. A parser only does so for a source it
+    may build a record with that tuple still undecoded: the slot then holds its source
+    (the row's text, the kernel's message: a str or bytes, never a tuple) and another a
+    function that decodes it, and the tuple is made on the first read of any of those
+    fields. A parser only does so for a source it
     has already checked, so that the decoding cannot fail later.
 
     At 100,000 sockets this is what lets a query that needs only inodes, states and
@@ -83,7 +84,7 @@ def _lazy_record(*stored: str) -> Callable[[Type[_T]], Type[_T]]:
         lazy = tuple(n for n in names if n not in stored)
         kept = tuple(n for n in names if n in stored)
         namespace = {k: v for k, v in vars(cls).items() if k not in names and k not in ("__dict__", "__weakref__")}
-        namespace["__slots__"] = ("_v", "_src", "_load") + kept
+        namespace["__slots__"] = ("_v", "_load") + kept
         meta: Any = type(cls)
         new: Any = meta(cls.__name__, cls.__bases__, namespace)
         new.__qualname__ = cls.__qualname__
@@ -102,7 +103,7 @@ def _lazy_record(*stored: str) -> Callable[[Type[_T]], Type[_T]]:
                 raise TypeError("_lazy_record does not handle default_factory (%s)" % f.name)
             else:
                 params.append(f.name)
-        body = ["    set(self, '_v', (%s,))" % ", ".join(lazy), "    set(self, '_src', None)", "    set(self, '_load', None)"]
+        body = ["    set(self, '_v', (%s,))" % ", ".join(lazy), "    set(self, '_load', None)"]
         body += ["    set(self, %r, %s)" % (n, n) for n in kept]
         exec("def __init__(self, %s):\n%s\n" % (", ".join(params), "\n".join(body)), scope)
         init = scope["__init__"]
@@ -122,17 +123,15 @@ def _lazy_record(*stored: str) -> Callable[[Type[_T]], Type[_T]]:
 def _lazy_field(index: int, name: str) -> property:
     def get(self: Any) -> Any:
         values = self._v
-        if values is None:
-            # Read the decoder before the source, and clear them in the other order: a
-            # thread that finds either gone knows another one has stored the values.
+        if values.__class__ is not tuple:  # still the source
+            # The decoder is read after the source and cleared after the values are
+            # stored: a thread that finds it gone knows another one has stored them.
             load = self._load
-            source = self._src
-            if source is None or load is None:  # another thread decoded it meanwhile
+            if load is None:  # another thread decoded it meanwhile
                 values = self._v
             else:
-                values = load(source)
+                values = load(values)
                 _set(self, "_v", values)
-                _set(self, "_src", None)
                 _set(self, "_load", None)  # a decoded record does not keep its parser alive
         return values[index]
 
@@ -664,7 +663,7 @@ def fast_constructor(cls: Callable[..., _T]) -> Callable[..., _T]:
     if lazy is not None:
         # A compact record (see _lazy_record): the lazy fields go in one tuple.
         kept = set(getattr(cls, "_KEPT"))
-        stores = ["_v = (%s,)" % ", ".join(lazy), "_src = None", "_load = None"]
+        stores = ["_v = (%s,)" % ", ".join(lazy), "_load = None"]
         stores += ["%s = %s" % (n, n) for n in names if n in kept]
         make = _slot_builder(cls, "make", names, stores)
     else:
@@ -678,13 +677,15 @@ def lazy_constructor(cls: Callable[..., _T]) -> Callable[..., _T]:
     """For a compact record class (see ``_lazy_record``): a function
     ``make(load, source, proto, family, state, inode)`` that builds a record whose other
     fields ``load(source)`` will decode (a tuple in the class's ``_LAZY`` order) when one
-    of them is first read. ``netns``, ``owners`` and ``owners_complete`` start empty."""
+    of them is first read. ``source`` is a str or bytes, never a tuple: the slot that
+    holds it holds the values once decoded, and their type tells which it is. ``netns``,
+    ``owners`` and ``owners_complete`` start empty."""
     known: Optional[Callable[..., _T]] = _LAZY_CONSTRUCTORS.get(cls)
     if known is not None:
         return known
     if getattr(cls, "_KEPT", None) != ("proto", "family", "state", "inode", "netns", "owners", "owners_complete"):
         raise TypeError("%r is not a compact socket record" % (cls,))
-    stores = ["_v = None", "_src = source", "_load = load", "proto = proto", "family = family", "state = state",
+    stores = ["_v = source", "_load = load", "proto = proto", "family = family", "state = state",
               "inode = inode", "netns = None", "owners = ()", "owners_complete = None"]
     make = _slot_builder(cls, "make_lazy", ["load", "source", "proto", "family", "state", "inode"], stores)
     _LAZY_CONSTRUCTORS[cls] = make
