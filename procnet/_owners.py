@@ -1,7 +1,8 @@
-"""Owners: the socket inode -> (pid, fd, mode, process) index, from descriptor links.
+"""Owners: who holds each socket (pid, fd, mode, process), from descriptor links.
 
 The scan lists ``<root>/<pid>/fd``, reads each link, and keeps the ``socket:[N]`` ones
-whose inode the caller asked about. It never opens a descriptor's target. A process that
+whose inode the caller asked about: as an inode -> owners index (:func:`scan`), or stored
+straight on a query's records (:func:`scan_into`). It never opens a descriptor's target. A process that
 exits during the scan, a descriptor that closes, a directory it may not read are normal:
 they end up in the :class:`ScanReport`, so that "nobody holds this socket" can be told
 from "whoever holds it could not be seen".
@@ -12,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from bisect import bisect_left
+from operator import attrgetter
 from typing import AbstractSet, Callable, Dict, Iterable, List, Optional, Tuple
 
 from ._errors import ParseError
@@ -250,10 +252,6 @@ class _Index(_Part):
             index[inode] = (owner,) if entry is None else entry + (owner,)
 
 
-def _inode_of(rec: Socket) -> int:
-    return rec.inode
-
-
 class _Attach(_Part):
     """Owners stored on the records, found by bisection in the records sorted by inode."""
 
@@ -261,7 +259,7 @@ class _Attach(_Part):
 
     def __init__(self, records: Iterable[Socket]) -> None:
         super().__init__()
-        self.records = sorted(records, key=_inode_of)
+        self.records = sorted(records, key=attrgetter("inode"))
         self.keys = [rec.inode for rec in self.records]
 
     def owners(self, pid: int, owned: List[Tuple[int, int]], extra: List[Tuple[int, int, Optional[int]]],
