@@ -94,6 +94,17 @@ SNIPPETS = {
     "pn_scan_inner": PN + "import procnet._owners, sys, time\nt = time.perf_counter()\n"
     "ix = procnet._owners.scan(procnet._owners.ProcFS('/proc'))\nsys.stderr.write('inner=%r\\n' % (time.perf_counter() - t))\n"
     "print(len(ix.owners))",
+    # In a running program: the second call of the same query, timed inside the process
+    # (the first call loads the modules and warms the caches, as a long-lived caller has).
+    "pn_listen_inner": PN + "import sys, time\nprocnet.listening(proto='tcp')\nt = time.perf_counter()\n"
+    "r = procnet.listening(proto='tcp')\nsys.stderr.write('inner=%r\\n' % (time.perf_counter() - t))\n"
+    "print(len(r), sum(1 for s in r if s.owners))",
+    "pn_tcp_inner": PN + "import sys, time\nprocnet.sockets(proto='tcp')\nt = time.perf_counter()\n"
+    "r = procnet.sockets(proto='tcp')\nsys.stderr.write('inner=%r\\n' % (time.perf_counter() - t))\n"
+    "print(len(r), sum(1 for s in r if s.owners))",
+    "ps_tcp_inner": "import psutil, sys, time\npsutil.net_connections('tcp')\nt = time.perf_counter()\n"
+    "r = psutil.net_connections('tcp')\nsys.stderr.write('inner=%r\\n' % (time.perf_counter() - t))\n"
+    "print(len(r), sum(1 for c in r if c.pid))",
     "read_tables": "d = open('/proc/net/tcp', 'rb').read() + open('/proc/net/tcp6', 'rb').read()\nprint(d.count(b'\\n'))",
     "pass": "pass",
     "import_procnet": "import procnet",
@@ -306,6 +317,8 @@ def build_cases(ps_py: Optional[str], env: Dict[str, str], log: Any) -> Tuple[Li
         py("read_tables", "floor", "floor: python reads /proc/net/tcp + tcp6"),
         py("pass", "floor", "floor: python3 -c pass (interpreter start-up)"),
         py("pn_listen", "listen", "procnet.listening(proto='tcp') with owners"),
+        py("pn_listen_inner", "listen", "procnet.listening(proto='tcp'), second call in the process, timed inside"),
+        py("pn_tcp_inner", "tcp", "procnet.sockets(proto='tcp'), second call in the process, timed inside"),
         tool("ss_tlnp", ["ss", "-tlnp"], "listen", "ss -tlnp"),
         tool("netstat_tlnp", ["netstat", "-tlnp"], "listen", "netstat -tlnp"),
         tool("lsof_listen", ["lsof", "-nP", "-iTCP", "-sTCP:LISTEN"], "listen", "lsof -nP -iTCP -sTCP:LISTEN"),
@@ -340,9 +353,10 @@ def build_cases(ps_py: Optional[str], env: Dict[str, str], log: Any) -> Tuple[Li
         log("  note: the CLI is not there yet: %s" % msg.splitlines()[-1:])
     if ps_py:
         for name, what in (("ps_tcp", "psutil.net_connections('tcp')"),
+                           ("ps_tcp_inner", "psutil.net_connections('tcp'), second call in the process, timed inside"),
                            ("ps_listen", "psutil.net_connections('tcp'), keep LISTEN"),
                            ("ps_all", "psutil.net_connections('all')")):
-            cases.append(Case(name, [ps_py, "-c", SNIPPETS[name]], env, {"ps_tcp": "tcp", "ps_listen": "listen", "ps_all": "all"}[name], what))
+            cases.append(Case(name, [ps_py, "-c", SNIPPETS[name]], env, {"ps_tcp": "tcp", "ps_tcp_inner": "tcp", "ps_listen": "listen", "ps_all": "all"}[name], what))
     return cases, notes
 
 
@@ -367,6 +381,8 @@ COMPARISONS: List[Tuple[str, str, str, Dict[str, float], str]] = [
     ("listening(tcp) vs ss -tlnp", "pn_listen", "ss_tlnp", {"small": 1.0, "10k": 1.0, "40k": 1.0, "100k": 1.0}, "<=1.0 at every scale"),
     ("listening(tcp, netlink) vs ss -tlnp", "pn_listen_netlink", "ss_tlnp", {"small": 1.0, "10k": 1.0, "40k": 1.0, "100k": 1.0}, "<=1.0 at every scale"),
     ("listening(tcp) vs psutil tcp+filter", "pn_listen", "ps_listen", {}, ""),
+    ("listening(tcp) in a running program (second call, timed inside) vs ss -tlnp", "pn_listen_inner", "ss_tlnp", {}, ""),
+    ("sockets(tcp) vs psutil tcp, both second calls timed inside the process", "pn_tcp_inner", "ps_tcp_inner", {}, ""),
     ("listening(tcp) vs netstat -tlnp", "pn_listen", "netstat_tlnp", {}, ""),
     ("sockets('all') vs psutil all", "pn_all", "ps_all", {}, ""),
     ("sockets('all') vs ss -anp", "pn_all", "ss_anp", {}, ""),
