@@ -462,7 +462,9 @@ def startup(env: Dict[str, str], rounds: int, log: Any) -> Dict[str, Any]:
     cases = [Case("pass", [PY, "-c", "pass"], env, "startup", "python3 -c pass"),
              Case("import_procnet", [PY, "-c", "import procnet"], env, "startup", "python3 -c 'import procnet'"),
              Case("import_use", [PY, "-c", USE], env, "startup", "python3 -c 'import procnet; procnet.sockets' (first use loads the query layer)"),
-             Case("pass_S", [PY, "-S", "-c", "pass"], env, "startup", "python3 -S -c pass (no site)")]
+             Case("pass_S", [PY, "-S", "-c", "pass"], env, "startup", "python3 -S -c pass (no site)"),
+             # what the records' fixed choice costs by itself (dataclasses imports inspect, ast, dis, tokenize)
+             Case("import_dataclasses", [PY, "-c", "import dataclasses"], env, "startup", "python3 -c 'import dataclasses'")]
     alternate(cases, rounds, lambda m: None)
     cs = {c.name: c.summary() for c in cases}
     out: Dict[str, Any] = {"cases": cs}
@@ -470,6 +472,8 @@ def startup(env: Dict[str, str], rounds: int, log: Any) -> Dict[str, Any]:
         out["import_wall_ms"] = (cs["import_procnet"]["median"] - cs["pass"]["median"]) * 1000
     if "median" in cs["import_use"] and "median" in cs["pass"]:
         out["use_wall_ms"] = (cs["import_use"]["median"] - cs["pass"]["median"]) * 1000
+    if "median" in cs["import_dataclasses"] and "median" in cs["pass"]:
+        out["dataclasses_wall_ms"] = (cs["import_dataclasses"]["median"] - cs["pass"]["median"]) * 1000
     out["use_importtime_ms"] = _importtime_delta(env, USE)
     # -X importtime: the interpreter's own account, best of 5.
     best = None
@@ -701,6 +705,9 @@ def markdown(res: Dict[str, Any]) -> str:
           "`import procnet; procnet.sockets` (the names load lazily): %.1f ms by `-X importtime` (top-level imports over a bare "
           "interpreter, best of 5); %.1f ms wall over `python3 -c pass`." % (
             st.get("importtime_cumulative_ms") or -1, st.get("import_wall_ms") or -1, st.get("use_importtime_ms") or -1, st.get("use_wall_ms") or -1))
+        if st.get("dataclasses_wall_ms") is not None:
+            a("Of that, `import dataclasses` alone (the records are dataclasses; it imports inspect, ast, dis, tokenize): "
+              "%.1f ms wall over `python3 -c pass`." % st["dataclasses_wall_ms"])
         a("")
         a("Modules outside procnet loaded by `import procnet`: %s. By `import procnet; procnet.sockets`: %s." % (
             ", ".join(st.get("stdlib_modules_pulled_in", [])) or "none", ", ".join(st.get("stdlib_modules_pulled_in_by_first_use", [])) or "none"))
