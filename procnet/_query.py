@@ -533,10 +533,7 @@ class SocketIterator(Iterator[Socket]):
                             object.__setattr__(done, "owners_complete", False)
                         yield done
             return
-        for rec in q._rows():
-            done = q._finish(rec, None)
-            if done is not None:
-                yield done
+        yield from q._rows()  # no owners: nothing to finish
 
 
 def _text(data: bytes) -> str:

@@ -57,7 +57,6 @@ def _refuse_writes(cls: type[_T]) -> type[_T]:
     return cls
 
 
-
 def _lazy_record(*stored: str) -> Callable[[Type[_T]], Type[_T]]:
     """Make a dataclass a compact record whose other fields may be decoded on first use.
 
@@ -68,8 +67,8 @@ def _lazy_record(*stored: str) -> Callable[[Type[_T]], Type[_T]]:
     may build a record with that tuple still undecoded: the slot then holds its source
     (the row's text, the kernel's message: a str or bytes, never a tuple) and another a
     function that decodes it, and the tuple is made on the first read of any of those
-    fields. A parser only does so for a source it
-    has already checked, so that the decoding cannot fail later.
+    fields. A parser only does so for a source it has already checked, so that the
+    decoding cannot fail later.
 
     At 100,000 sockets this is what lets a query that needs only inodes, states and
     owners skip decoding twenty-five fields per row, and hold about a third of the memory.
@@ -140,6 +139,7 @@ def _lazy_field(index: int, name: str) -> property:
 
 
 _set = object.__setattr__
+
 
 class _UnknownMemberMixin:
     """Lets an int enum keep a value it does not know (a newer kernel) instead of failing.
@@ -678,8 +678,9 @@ def lazy_constructor(cls: Callable[..., _T]) -> Callable[..., _T]:
     ``make(load, source, proto, family, state, inode)`` that builds a record whose other
     fields ``load(source)`` will decode (a tuple in the class's ``_LAZY`` order) when one
     of them is first read. ``source`` is a str or bytes, never a tuple: the slot that
-    holds it holds the values once decoded, and their type tells which it is. ``netns``,
-    ``owners`` and ``owners_complete`` start empty."""
+    holds it holds the values once decoded, and their type tells which it is (so
+    ``make(None, values, ...)`` builds a record already decoded). ``netns``, ``owners``
+    and ``owners_complete`` start empty."""
     known: Optional[Callable[..., _T]] = _LAZY_CONSTRUCTORS.get(cls)
     if known is not None:
         return known
@@ -749,8 +750,8 @@ __all__ = [
     "Owner",
     "Process",
     "Socket",
-    "TcpInfo",
     "SocketStatus",
+    "TcpInfo",
     "TcpState",
     "Timer",
     "UnixFlag",

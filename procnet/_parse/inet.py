@@ -34,8 +34,6 @@ from typing import (
 from .._records import Endpoint, InetSocket, IPAddress, TcpState, Timer, fast_constructor, lazy_constructor
 from ._common import INET_TABLES, RECENT_WINDOW, ErrorHandler, Text, as_text, report
 
-#: Every inet table procnet reads, with its protocol name and address family.
-
 _HEX = "[0-9A-Fa-f]"
 #: Most distinct addresses / endpoints a parse remembers (then it starts afresh).
 _CACHE_LIMIT = 1 << 16
