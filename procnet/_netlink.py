@@ -116,8 +116,9 @@ def iter_inet(
     ``proto`` is ``"tcp"``, ``"udp"``, ``"udplite"`` or ``"raw"``; ``family``
     ``socket.AF_INET`` or ``AF_INET6``; ``states`` the :class:`~procnet.TcpState` values
     wanted (the kernel sends only those; default: every state the text shows). ``tcp_info``
-    false skips ``struct tcp_info`` (cheaper; ``rto``, ``cwnd``... stay ``None``).
-    Raises :class:`NetlinkUnavailable` when this kernel cannot answer for the protocol.
+    false skips ``struct tcp_info`` (cheaper; ``rto``, ``cwnd``... stay ``None``, and a TCP
+    socket's ``retransmits`` / ``probes`` are known only while the timer that counts them
+    runs). Raises :class:`NetlinkUnavailable` when this kernel cannot answer for the protocol.
 
     >>> listeners = list(iter_inet("tcp", socket.AF_INET, [TcpState.LISTEN]))  # doctest: +SKIP
     """

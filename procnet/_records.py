@@ -71,7 +71,7 @@ def _lazy_record(*stored: str) -> Callable[[Type[_T]], Type[_T]]:
     decoding cannot fail later.
 
     At 100,000 sockets this is what lets a query that needs only inodes, states and
-    owners skip decoding twenty-five fields per row, and hold about a third of the memory.
+    owners skip decoding twenty-six fields per row, and hold about a third of the memory.
     """
 
     def build(cls: Type[_T]) -> Type[_T]:
@@ -141,11 +141,59 @@ def _lazy_field(index: int, name: str) -> property:
 _set = object.__setattr__
 
 
-class _UnknownMemberMixin:
+class _Named:
+    """What every procnet enum does the same on every CPython 3.8-3.13 patch release.
+
+    * ``str()`` and ``format()`` give the member's name (``LISTEN``), not the number
+      (3.11+ int enums) nor ``TcpState.LISTEN`` (3.8-3.10). A numeric format spec
+      (``f"{state:d}"``, ``:x``) still formats the number; any other spec pads the name.
+    * Pickling and copying go by value, as ``int`` does: 3.11.0-3.11.4 pickle members by
+      name, which fails for a value the class does not know (``UNKNOWN_99``).
+    ``repr()`` stays the enum's own (``<TcpState.LISTEN: 10>``).
+    """
+
+    __slots__ = ()
+
+    def __str__(self) -> str:
+        name = getattr(self, "_name_", None)
+        if isinstance(name, str) and "|" not in name:
+            return name
+        return _flag_text(self)
+
+    def __format__(self, spec: str) -> str:
+        if spec and spec[-1] in _NUMERIC_FORMATS:
+            return format(int(self), spec)  # type: ignore[call-overload]
+        return format(str(self), spec)
+
+    def __reduce_ex__(self, protocol: Any) -> Tuple[Any, Tuple[int]]:
+        return self.__class__, (int(self),)  # type: ignore[call-overload]
+
+
+#: format-spec types that format a number (anything else formats the name)
+_NUMERIC_FORMATS = frozenset("bcdoxXneEfFgG%")
+
+
+def _flag_text(flag: Any) -> str:
+    """``A|B`` for the known bits that are set, then any unknown bits in hex; ``0`` for none."""
+    value = int(flag)
+    names = []
+    for member in type(flag).__members__.values():
+        bits = int(member)
+        if bits and value & bits == bits:
+            names.append(member._name_)
+            value &= ~bits
+    if value:
+        names.append(hex(value))
+    return "|".join(names) or "0"
+
+
+class _UnknownMemberMixin(_Named):
     """Lets an int enum keep a value it does not know (a newer kernel) instead of failing.
 
     The pseudo-member's name is ``UNKNOWN_<n>`` and its value the raw number.
     """
+
+    __slots__ = ()
 
     @classmethod
     def _missing_(cls, value: object) -> Any:
@@ -233,7 +281,7 @@ class Timer(_UnknownMemberMixin, enum.IntEnum):
 _SS_TIMER_NAMES = {0: "off", 1: "on", 2: "keepalive", 3: "timewait", 4: "persist"}
 
 
-class UnixFlag(enum.IntFlag):
+class UnixFlag(_Named, enum.IntFlag):
     """The Flags column of /proc/net/unix. Only ``ACCEPTCON`` (listening) is ever set."""
 
     ACCEPTCON = 1 << 16
@@ -352,14 +400,19 @@ _IPPROTO = {"tcp": 6, "udp": 17, "udplite": 136}
 @_lazy_record("proto", "family", "state", "inode", "netns", "owners", "owners_complete")
 @dataclasses.dataclass(frozen=True)
 class InetSocket:
-    """One row of /proc/net/{tcp,tcp6,udp,udp6,udplite,udplite6,raw,raw6}.
+    """One inet socket: a row of /proc/net/{tcp,tcp6,udp,udp6,udplite,udplite6,raw,raw6},
+    or the kernel's sock_diag answer for it.
 
     Times are in clock ticks (``os.sysconf("SC_CLK_TCK")``, 100 on every mainstream
-    architecture); queues are bytes. Fields a row kind does not print are ``None``:
-    TIME_WAIT and SYN_RECV request rows have no ``rto``...``cwnd``; TIME_WAIT rows have no
-    ``uid`` (the kernel prints a literal 0 that is not the owner's); only UDP and raw rows
-    have ``drops``. ``inode`` 0 means the socket has no file (TIME_WAIT, request sockets, a
-    connection still in a listener's accept queue): no process can own it.
+    architecture); queues are bytes. A field its source does not carry is ``None``, never a
+    stand-in: TIME_WAIT and SYN_RECV request rows have no ``rto``...``cwnd``; TIME_WAIT
+    rows have no ``uid`` (the kernel prints a literal 0 that is not the owner's); only UDP
+    and raw rows have ``drops``; sock_diag has no ``refcount``, ``pointer`` nor ``slot``
+    (it has the socket ``cookie``, which the text has not), and without ``struct
+    tcp_info`` it has a TCP socket's ``retransmits`` only while the retransmit timer runs
+    and its ``probes`` only while the keepalive or zero-window probe timer runs. ``inode``
+    0 means the socket has no file (TIME_WAIT, request sockets, a connection still in a
+    listener's accept queue): no process can own it.
     """
 
     #: ``"tcp"``, ``"udp"``, ``"udplite"`` or ``"raw"``
@@ -369,8 +422,9 @@ class InetSocket:
     local: Endpoint
     remote: Endpoint
     state: TcpState
-    #: TCP: bytes sent and not yet acknowledged (write_seq - snd_una); UDP/raw: memory
-    #: charged to the send buffer (skb truesize, not payload)
+    #: TCP: bytes sent and not yet acknowledged (write_seq - snd_una; 0 for a listener,
+    #: whose backlog sock_diag sends here instead: see ``listen_backlog``); UDP/raw:
+    #: memory charged to the send buffer (skb truesize, not payload)
     tx_queue: int
     #: TCP: bytes received and not yet read; LISTEN: connections waiting in the accept
     #: queue; UDP/raw: memory charged to the receive buffer
@@ -378,18 +432,25 @@ class InetSocket:
     timer: Timer
     #: clock ticks until the pending timer fires (0 when none, or already due)
     timer_expires: int
-    #: TCP: retransmissions of the unacknowledged head (request rows: SYN-ACK retransmits)
-    retransmits: int
+    #: TCP: retransmissions of the unacknowledged head (``icsk_retransmits``); request
+    #: sockets: SYN-ACK timeouts (text) or retransmits (sock_diag); 0 for TIME_WAIT, UDP
+    #: and raw. None where sock_diag does not carry it (see the class docstring)
+    retransmits: Optional[int]
     #: owner's uid as seen from the reader's user namespace; None on TIME_WAIT rows
     uid: Optional[int]
-    #: the "timeout" column: zero-window / keepalive probes sent (icsk_probes_out)
-    probes: int
+    #: the "timeout" column: zero-window / keepalive probes sent (``icsk_probes_out``);
+    #: 0 for minisockets, UDP and raw. None where sock_diag does not carry it
+    probes: Optional[int]
     inode: int
-    refcount: int
-    #: the kernel's socket pointer as printed (hashed or zeros): opaque, never a key
-    pointer: str
-    #: the row's ``sl`` number: a row counter for TCP, a hash bucket for UDP and raw
-    slot: int
+    #: the socket's reference count as the text table prints it (0 on request rows);
+    #: None from sock_diag, which does not report it
+    refcount: Optional[int]
+    #: the kernel's socket pointer as the text table prints it (hashed or zeros): opaque,
+    #: never a key; None from sock_diag (see ``cookie``)
+    pointer: Optional[str]
+    #: the row's ``sl`` number: a row counter for TCP, a hash bucket for UDP and raw;
+    #: None from sock_diag, which has no rows
+    slot: Optional[int]
     #: TCP full sockets: retransmission timeout, clock ticks
     rto: Optional[int] = None
     #: TCP full sockets: delayed-ACK timeout, clock ticks
@@ -431,6 +492,9 @@ class InetSocket:
     #: IPV6_V6ONLY of an AF_INET6 socket in LISTEN or CLOSE (netlink only): True when it
     #: does not also serve IPv4 (ss then prints its wildcard as ``[::]``, not ``*``)
     v6only: Optional[bool] = None
+    #: the socket cookie (``idiag_cookie``, netlink only): the kernel's 64-bit id of the
+    #: socket, stable for its life and never reused; what ``ss -e`` prints as ``sk:`` (in hex)
+    cookie: Optional[int] = None
 
     @property
     def protocol(self) -> int:
@@ -470,7 +534,11 @@ class InetSocket:
 class TcpInfo:
     """The parts of the kernel's ``struct tcp_info`` that ss shows (netlink only).
 
-    Times are microseconds unless named otherwise; rates bytes per second.
+    Times are microseconds unless named otherwise; rates bytes per second. Each field is
+    the struct's own value. For a LISTEN socket the kernel fills only ``pacing_rate``,
+    ``max_pacing_rate``, ``reordering``, ``snd_cwnd``, ``unacked`` (the accept queue) and
+    ``sacked`` (the backlog) (``tcp_get_info`` returns there); the others hold the zeros
+    of the struct it cleared, as ss reads them.
     """
 
     rtt_us: int
@@ -562,7 +630,11 @@ class TcpInfo:
 
 @_record
 class UnixSocket:
-    """One row of /proc/net/unix.
+    """One unix socket: a row of /proc/net/unix, or the kernel's sock_diag answer for it.
+
+    A field its source does not carry is ``None``: sock_diag has no ``refcount`` nor
+    ``pointer`` (it has the socket ``cookie``, which the text has not); the text has none
+    of the fields after ``owners_complete``.
 
     ``path`` is the bound name: a file system path, an abstract name starting with ``@``
     (the kernel prints every NUL of an abstract name as ``@``), or ``None`` when unbound.
@@ -577,13 +649,15 @@ class UnixSocket:
     state: TcpState
     status: SocketStatus
     flags: UnixFlag
-    #: reference count of the kernel's sock
-    refcount: int
+    #: reference count of the kernel's sock (the RefCount column); None from sock_diag,
+    #: which does not report it
+    refcount: Optional[int]
     inode: int
     path: Optional[str]
-    #: the kernel's socket pointer as printed (the "Num" column): opaque, never a key
-    pointer: str
-    #: the Protocol column, always 0 on Linux
+    #: the kernel's socket pointer as printed (the "Num" column): opaque, never a key;
+    #: None from sock_diag (see ``cookie``)
+    pointer: Optional[str]
+    #: the Protocol column: the kernel prints a literal 0 (sock_diag: the same 0)
     protocol: int = 0
     netns: Optional[int] = None
     owners: Tuple[Owner, ...] = ()
@@ -613,6 +687,8 @@ class UnixSocket:
     #: :attr:`InetSocket.skmem`: rmem_alloc, rcvbuf, wmem_alloc, sndbuf, fwd_alloc,
     #: wmem_queued, optmem, backlog, drops
     skmem: Optional[Tuple[int, ...]] = None
+    #: the socket cookie (``udiag_cookie``, netlink only), as :attr:`InetSocket.cookie`
+    cookie: Optional[int] = None
 
     proto = "unix"
     family = socket.AF_UNIX

@@ -6,14 +6,16 @@
 script is in); ``--fixtures`` the scenarios (default: the checkout's ``fixtures/``). For
 each scenario with an ``expected.json``, reads it with ``procnet.sockets("all", root=DIR,
 owners=<manifest "owners", default False>)`` and compares ``procnet.to_jsonable`` of
-every record with the expected list, exactly; every record must also survive pickling.
-Prints one summary line; exits 1 on any mismatch, 2 on a usage error.
+every record with the expected list, exactly; every record must also survive pickling (every protocol) and copying. The enums' values,
+known and unknown to this version (``TcpState(99)``), must pickle, copy, and print as their
+names (``str``/``format``). Prints one summary line; exits 1 on any mismatch, 2 on a usage error.
 
 It proves the vendoring promise: copy ``procnet/`` alone next to any Python 3.8+ and it
 reads the same tables to the same records (tests/test_vendoring.py runs it that way under
 every interpreter it finds).
 """
 
+import copy
 import json
 import os
 import pickle
@@ -77,10 +79,50 @@ def check(procnet, fixtures):
             failures.append("%s: %s" % (name, diff))
             continue
         for rec in records:
-            if pickle.loads(pickle.dumps(rec)) != rec:
-                failures.append("%s: record of inode %d does not survive pickling" % (name, rec.inode))
+            problem = _round_trip_problem(rec)
+            if problem:
+                failures.append("%s: record of inode %d: %s" % (name, rec.inode, problem))
                 break
     return scenarios, sockets, failures
+
+
+def _round_trip_problem(value):
+    """What goes wrong when ``value`` is pickled (every protocol) or copied, or None."""
+    try:
+        for protocol in range(pickle.HIGHEST_PROTOCOL + 1):
+            if pickle.loads(pickle.dumps(value, protocol)) != value:
+                return "differs after pickling with protocol %d" % protocol
+        if copy.copy(value) != value or copy.deepcopy(value) != value:
+            return "differs after copying"
+    except Exception as exc:  # the failure this check exists to find
+        return "%s: %s" % (type(exc).__name__, exc)
+    return None
+
+
+def check_enums(procnet):
+    """Failure messages for the enums: pickling and copying by value, names in str/format."""
+    failures = []
+    cases = [
+        (procnet.TcpState.LISTEN, "LISTEN"),
+        (procnet.TcpState(99), "UNKNOWN_99"),
+        (procnet.Timer.KEEPALIVE, "KEEPALIVE"),
+        (procnet.Timer(9), "UNKNOWN_9"),
+        (procnet.SocketStatus.CONNECTED, "CONNECTED"),
+        (procnet.SocketStatus(77), "UNKNOWN_77"),
+        (procnet.UnixFlag.ACCEPTCON, "ACCEPTCON"),
+        (procnet.UnixFlag(0), "0"),
+        (procnet.UnixFlag((1 << 16) | 3), "ACCEPTCON|0x3"),
+    ]
+    for value, name in cases:
+        problem = _round_trip_problem(value)
+        if problem:
+            failures.append("%r: %s" % (value, problem))
+        shown = (str(value), "%s" % value, "{}".format(value), format(value, ""))
+        if shown != (name,) * 4:
+            failures.append("%r prints as %r, not %r" % (value, shown, name))
+        if format(value, "d") != str(int(value)):
+            failures.append("%r: format 'd' gives %r" % (value, format(value, "d")))
+    return failures
 
 
 def main(argv):
@@ -105,8 +147,9 @@ def main(argv):
         print("stdlib_check: procnet was imported from %s, not from %s" % (origin, lib), file=sys.stderr)
         return 1
     scenarios, sockets, failures = check(procnet, fixtures)
+    failures.extend("ENUM " + f for f in check_enums(procnet))
     for failure in failures:
-        print("MISMATCH " + failure, file=sys.stderr)
+        print(("" if failure.startswith("ENUM ") else "MISMATCH ") + failure, file=sys.stderr)
     if scenarios == 0:
         failures.append("no fixtures found")
     print(

@@ -211,6 +211,22 @@ def test_process_listing_agrees_with_real_lsof(population: Dict[str, Any]) -> No
 
 @needs_lsof
 @pytest.mark.live
+def test_unix_socket_device_is_the_kernel_address_real_lsof_prints(population: Dict[str, Any]) -> None:
+    """lsof's DEVICE of a unix socket is the Num column of /proc/net/unix. On the live
+    machine procnet reads unix sockets from sock_diag, which has no such address (its
+    cookie is another number): the DEVICE must still be the text's."""
+    pid = str(population["pid"])
+    rc, ours, _ = run_lsof("-p", pid, "-P", "-n")
+    _, theirs = real_lsof("-p", pid, "-P", "-n")
+    assert rc == 0
+    # FD TYPE DEVICE SIZE/OFF NODE of every unix socket (NAME differs: lsof cuts paths)
+    unix = lambda text: {tuple(c[3:8]) for c in map(_cells, _rows(text)) if c[4] == "unix"}  # noqa: E731
+    assert unix(ours) == unix(theirs) and len(unix(ours)) == 6
+    assert all(cells[2].startswith("0x") for cells in unix(ours))
+
+
+@needs_lsof
+@pytest.mark.live
 def test_path_selection_finds_file_and_socket_path(population: Dict[str, Any]) -> None:
     rc, out, _ = run_lsof(population["file"], population["space_path"])
     assert rc == 0

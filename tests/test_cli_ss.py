@@ -227,6 +227,26 @@ def test_timer_and_details_as_ss_writes_them() -> None:
     assert cells["process"] == "timer:(on,1.200ms,3) uid:1000 ino:99 sk:ff"
 
 
+def test_sk_is_the_cookie_from_sock_diag_and_the_pointer_from_text() -> None:
+    # a sock_diag record: no pointer, the cookie, printed as ss prints idiag_cookie (%llx)
+    nl = inet(TcpState.ESTABLISHED, "127.0.0.1", 1, "127.0.0.1", 2, inode=99, refcount=None,
+              pointer=None, slot=None, cookie=0x4B522)
+    assert renderer("-tne").cells(nl)["process"] == "ino:99 sk:4b522"
+    # a text record: the pointer column, as ss's /proc reader prints it
+    text = inet(TcpState.ESTABLISHED, "127.0.0.1", 1, "127.0.0.1", 2, inode=99, pointer="00000000a89026c7")
+    assert renderer("-tne").cells(text)["process"] == "ino:99 sk:a89026c7"
+    # neither: no sk: at all rather than a made-up one
+    bare = inet(TcpState.ESTABLISHED, "127.0.0.1", 1, "127.0.0.1", 2, inode=99, pointer=None)
+    assert renderer("-tne").cells(bare)["process"] == "ino:99"
+
+
+def test_timer_counter_not_carried_prints_as_zero_not_a_crash() -> None:
+    # sock_diag without tcp_info, a timer code this procnet does not know: no counter
+    rec = inet(TcpState.ESTABLISHED, "127.0.0.1", 1, "127.0.0.1", 2, timer=Timer(9), timer_expires=100,
+               retransmits=None, probes=None, pointer=None, cookie=1)
+    assert renderer("-tno").cells(rec)["process"] == "timer:(unknown,1sec,0)"
+
+
 @pytest.mark.parametrize("ms, text", [(1200, "1.200ms"), (15000, "15sec"), (61000, "1min1sec"),
                                       (600000, "10min"), (250, "250ms"), (0, "")])
 def test_ms_timer_matches_ss_print_ms_timer(ms: int, text: str) -> None:
@@ -317,6 +337,18 @@ def test_tcp_listeners_match_real_ss(population: Dict[str, Any]) -> None:
 @pytest.mark.parametrize("args", [["-uanp"], ["-ulnp"], ["-unp"]])
 def test_udp_rows_match_real_ss(population: Dict[str, Any], args: List[str]) -> None:
     _compare(args, _ports(population, "udp4", "udp6", "udp4_client"))
+
+
+@needs_ss
+@pytest.mark.live
+@pytest.mark.parametrize("args, keys", [(["-tanHe"], ("tcp4", "tcp6", "tcp4_client", "tcp6_client")),
+                                        (["-uanHe"], ("udp4", "udp6", "udp4_client"))])
+def test_extended_sk_matches_real_ss(population: Dict[str, Any], args: List[str], keys: Any) -> None:
+    flt = _ports(population, *keys)
+    rc, ours, err = run_ss(*args, flt)
+    assert rc == 0, err
+    pairs = lambda text: set(re.findall(r" ino:(\d+) sk:([0-9a-f]+)", text))  # noqa: E731
+    assert pairs(ours) == pairs(real_ss(*args, flt)) and len(pairs(ours)) >= 3
 
 
 @needs_ss

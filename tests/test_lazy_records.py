@@ -153,6 +153,25 @@ def test_netlink_records_keep_only_the_attributes_they_read() -> None:
     assert rec == _eager(rec)
 
 
+def test_lazy_order_is_the_field_order_without_the_stored_fields() -> None:
+    # every decoder builds the lazy tuple positionally: this is the order they follow
+    names = [f.name for f in dataclasses.fields(InetSocket)]
+    assert InetSocket._LAZY == tuple(n for n in names if n not in KEPT)  # type: ignore[attr-defined]
+    assert InetSocket._LAZY[-1] == "cookie" and len(InetSocket._LAZY) == 26  # type: ignore[attr-defined]
+
+
+def test_netlink_records_decode_the_cookie_and_no_text_only_field() -> None:
+    payload = _message(attrs=[(8, b"\0")], cookie=0xDEADBEEF_00000001)
+    (rec,) = parse_inet_dump(sock(payload) + done(), "tcp", byteorder="little")
+    assert _undecoded(rec)
+    assert rec.cookie == 0xDEADBEEF_00000001
+    assert (rec.refcount, rec.pointer, rec.slot) == (None, None, None)
+    assert rec == _eager(rec) and pickle.loads(pickle.dumps(rec)) == rec
+    # and a text row: its pointer, refcount and row number, no cookie
+    (text,) = parse_inet(HEADER + GOOD + "\n", "tcp")
+    assert (text.refcount, text.pointer, text.slot, text.cookie) == (1, "0000000000000000", 0, None)
+
+
 def test_netlink_records_with_tcp_info_are_decoded_at_once() -> None:
     payload = _message(attrs=[(2, tcp_info(232, rtt=5)), (8, b"\0")])
     (rec,) = parse_inet_dump(sock(payload) + done(), "tcp", byteorder="little")

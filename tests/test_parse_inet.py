@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from typing import Any, List, Optional
+from typing import Any, Dict, List, Optional
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import procnet
-from procnet import InetSocket, ParseError, TcpState, Timer, format_inet, parse_inet
+from procnet import Endpoint, InetSocket, ParseError, TcpState, Timer, format_inet, parse_inet
 
 import strategies as S
 
@@ -126,6 +126,26 @@ def test_formatted_rows_have_the_kernels_token_counts_and_padding(name: str, dat
         assert len(line) >= width
         if width and len(line.rstrip()) < width:
             assert len(line) == width
+
+
+def test_records_without_text_only_fields_are_written_as_the_kernel_hides_them() -> None:
+    # records as sock_diag makes them: no refcount, pointer, row number, counters
+    def rec(port: int, **kw: Any) -> InetSocket:
+        base: Dict[str, Any] = dict(
+            proto="tcp", family=socket.AF_INET, local=Endpoint(LOOPBACK, port), remote=Endpoint(LOOPBACK, 80),
+            state=TcpState.ESTABLISHED, tx_queue=0, rx_queue=0, timer=Timer.NONE, timer_expires=0,
+            retransmits=None, uid=1000, probes=None, inode=port, refcount=None, pointer=None, slot=None,
+            cookie=port * 7)
+        base.update(kw)
+        return InetSocket(**base)
+
+    text = format_inet([rec(1000), rec(1001), rec(1002, slot=9)], "tcp", byteorder="little")
+    back = parse(text, "tcp", byteorder="little")
+    # the kernel's TCP row counter for the missing sl; %pK's zeros under kptr_restrict; 0s
+    assert [r.slot for r in back] == [0, 1, 9]
+    assert {(r.pointer, r.refcount, r.retransmits, r.probes, r.cookie) for r in back} == {
+        ("0000000000000000", 0, 0, 0, None)}
+    assert [r.inode for r in back] == [1000, 1001, 1002]
 
 
 @pytest.mark.parametrize("name", ["tcp", "udp", "raw6"])

@@ -106,6 +106,18 @@ def test_round_trip_of_every_verbatim_row() -> None:
     assert S.kernel_bytes(format_unix(parse(data))) == data
 
 
+def test_a_record_without_pointer_or_refcount_is_written_as_the_kernel_hides_them() -> None:
+    # one from sock_diag: the text gets kptr_restrict's zeros and a 0 count, not a made-up
+    # value; reading it back gives those (the cookie is not in the text)
+    rec = UnixSocket(socket.SOCK_STREAM, TcpState.LISTEN, SocketStatus.UNCONNECTED, UnixFlag.ACCEPTCON,
+                     None, 9, "/x", None, cookie=0x99)
+    text = format_unix([rec])
+    assert text.splitlines()[1] == "0000000000000000: 00000000 00000000 00010000 0001 01     9 /x"
+    (back,) = parse(text)
+    assert (back.pointer, back.refcount, back.cookie) == ("0000000000000000", 0, None)
+    assert (back.inode, back.path) == (9, "/x")
+
+
 # -- documented limits: what the text cannot tell apart ------------------------------------
 
 

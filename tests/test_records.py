@@ -63,6 +63,26 @@ def test_records_with_owners_pickle() -> None:
     assert back.owners[0].cmdline == PROCESS.cmdline and back.owners[0].uid == 33
 
 
+def test_fields_a_source_lacks_are_none_and_the_cookie_has_its_own_field() -> None:
+    # as sock_diag makes them: no refcount nor pointer, a 64-bit cookie
+    unix = UnixSocket(socket.SOCK_STREAM, TcpState.LISTEN, SocketStatus.UNCONNECTED, UnixFlag.ACCEPTCON,
+                      None, 9, "/x", None, cookie=2**64 - 1)
+    inet = InetSocket("tcp", socket.AF_INET, Endpoint(ipaddress.ip_address("127.0.0.1"), 22),
+                      Endpoint(ipaddress.ip_address("0.0.0.0"), 0), TcpState.LISTEN, 0, 0, Timer.NONE, 0,
+                      None, 0, None, 7, None, None, None, cookie=0x4B522)
+    for rec in (unix, inet):
+        assert pickle.loads(pickle.dumps(rec)) == rec and hash(rec) == hash(dataclasses.replace(rec))
+        as_json = procnet.to_jsonable(rec)
+        assert as_json["refcount"] is None and as_json["pointer"] is None
+        assert isinstance(as_json["cookie"], int)
+    assert procnet.to_jsonable(inet)["slot"] is None and procnet.to_jsonable(inet)["retransmits"] is None
+    # the text's records: no cookie unless given
+    text = UnixSocket(socket.SOCK_DGRAM, TcpState.CLOSE, SocketStatus.UNCONNECTED, UnixFlag(0), 2, 5, None, "0" * 16)
+    assert text.cookie is None
+    assert [f.name for f in dataclasses.fields(UnixSocket)][-1] == "cookie"
+    assert [f.name for f in dataclasses.fields(InetSocket)][-1] == "cookie"
+
+
 @pytest.mark.parametrize("value", [PROCESS, OWNER, TCP_INFO, Endpoint(ipaddress.ip_address("10.0.0.1"), 1)])
 def test_records_are_frozen(value: Any) -> None:
     name = dataclasses.fields(value)[0].name

@@ -359,6 +359,7 @@ def _row_decoder(is_tcp: bool, family: socket.AddressFamily, byteorder: str) -> 
             None,  # tcp_info
             None,  # skmem
             None,  # v6only
+            None,  # cookie (sock_diag only)
         )
 
     return decode
@@ -429,7 +430,9 @@ assert InetSocket._LAZY[:20] == (  # type: ignore[attr-defined]
     "local", "remote", "tx_queue", "rx_queue", "timer", "timer_expires", "retransmits", "uid", "probes",
     "refcount", "pointer", "slot", "rto", "ato", "quick_ack", "pingpong", "cwnd", "ssthresh",
     "fastopen_max_qlen", "drops",
-) and len(InetSocket._LAZY) == 25  # type: ignore[attr-defined]
+) and InetSocket._LAZY[20:] == (  # type: ignore[attr-defined]
+    "listen_backlog", "shutdown", "tcp_info", "skmem", "v6only", "cookie",
+)
 
 
 class _Members(Dict[int, _E]):
@@ -492,6 +495,11 @@ def _diagnose(line: str, is_tcp: bool, family: socket.AddressFamily) -> str:
     return "bad drops field %r" % tokens[12] if rest else "bad spacing"
 
 
+#: What %pK prints for a pointer it may not show (kptr_restrict): written for a record
+#: that has no pointer (one from sock_diag).
+_NO_POINTER = "0000000000000000"
+
+
 def format_inet(
     records: Iterable[InetSocket], table: str, *, byteorder: str = sys.byteorder
 ) -> str:
@@ -499,6 +507,13 @@ def format_inet(
 
     The inverse of :func:`parse_inet` (used by the tests and to write fixtures): the same
     printf formats, the same space padding (tcp to 149 columns, udp and udplite to 127).
+
+    Fields the text has and a record may lack (one from sock_diag) are written as the
+    kernel writes them when it has nothing to show: ``refcount`` 0, ``pointer`` 16 zeros
+    (what ``%pK`` prints under ``kptr_restrict``), ``slot`` the row's index in this table
+    (the kernel's TCP row counter), ``uid`` 0, ``retransmits`` and ``probes`` 0. So
+    parsing the text back gives those values, not ``None``; ``cookie`` and the other
+    sock_diag-only fields are not in the text at all.
     """
     proto, family = _check_table(table)
     pad = _PAD.get(proto, 0) if family == socket.AF_INET else 0
@@ -510,12 +525,12 @@ def format_inet(
         return "".join("%08X" % int.from_bytes(raw[i : i + 4], order) for i in range(0, len(raw), 4))  # type: ignore[arg-type]
 
     out = [_HEADERS[_header_key(table)].ljust(pad)]
-    for r in records:
+    for index, r in enumerate(records):
         if r.proto != proto or r.family != family:
             raise ValueError("a %s%s record cannot be written to the %s table" % (r.proto, "6" if r.family == socket.AF_INET6 else "", table))
         line = "%*d: %s:%04X %s:%04X %02X %08X:%08X %02X:%08X %08X %5d %8d %d %d %s" % (
             sl_width,
-            r.slot,
+            index if r.slot is None else r.slot,
             word_hex(r.local.ip),
             r.local.port,
             word_hex(r.remote.ip),
@@ -525,12 +540,12 @@ def format_inet(
             r.rx_queue,
             int(r.timer),
             r.timer_expires,
-            r.retransmits,
+            r.retransmits or 0,
             0 if r.uid is None else r.uid,
-            r.probes,
+            r.probes or 0,
             r.inode,
-            r.refcount,
-            r.pointer,
+            r.refcount or 0,
+            _NO_POINTER if r.pointer is None else r.pointer,
         )
         if proto == "tcp":
             if r.rto is not None:

@@ -15,27 +15,44 @@ Struct layouts come from the kernel's uapi headers: ``linux/netlink.h`` (``nlmsg
 wrote it (a parameter, default this machine's) except ports, which are big-endian, and
 addresses, which are network-order bytes.
 
-What the text does not have, and what netlink does not have, both default the way the
-record types document; the differences from the text source are:
+What the text does not have, and what netlink does not have, are ``None``: nothing is
+made up to fill a field (the record types say which source fills which). The
+differences from the text source are:
 
-* ``refcount`` is 0 (sock_diag does not report it) and ``slot`` is 0 (no row number);
-  ``pointer`` is the 64-bit socket cookie as 16 hex digits, as opaque as the text's
-  hashed pointer (and, unlike it, stable for the life of the socket).
+* ``refcount``, ``pointer`` and ``slot`` are ``None``: sock_diag reports no reference
+  count, no kernel address and has no rows. ``cookie``, which the text does not have, is
+  the socket cookie (``idiag_cookie`` / ``udiag_cookie``, two u32 words read as one u64,
+  low word first), the id ``ss -e`` prints as ``sk:``: stable for the life of the
+  socket and never reused. (Asking for it makes the kernel assign one, if the socket had
+  none yet.)
 * ``timer_expires``: the kernel sends milliseconds; they are converted to clock ticks with
   ``ticks_per_second`` (default 100, the ``USER_HZ`` of every mainstream architecture:
   pass ``os.sysconf("SC_CLK_TCK")`` to be exact), which gives the number the text prints.
-* TCP LISTEN: ``rx_queue`` is the accept-queue length and ``tx_queue`` 0, as in the text;
-  ``listen_backlog`` is the backlog. ``rto``, ``ato``, ``ssthresh`` and
+* TCP ``retransmits`` and ``probes``: the message has one counter, ``idiag_retrans``:
+  ``icsk_retransmits`` while the retransmit timer runs (timer 1), ``icsk_probes_out``
+  while the keepalive or zero-window probe timer runs (2, 4). ``struct tcp_info``
+  (``tcp_info=True``) has both, except for a listener (``tcp_get_info`` stops before
+  them). Where neither says, the field is ``None``; the text prints both always.
+  TIME_WAIT and request minisockets: ``retransmits`` is ``idiag_retrans`` (0, or a
+  request's SYN-ACK retransmits, where the text prints its timeouts) and ``probes`` 0,
+  the literal their text rows print; UDP and raw: both 0, as in the text.
+* TCP LISTEN: ``rx_queue`` is the accept-queue length and ``tx_queue`` 0, as in the text
+  (which prints ``write_seq - snd_una``, 0 for a listener: netlink sends the backlog in
+  its place); ``listen_backlog`` is the backlog. ``rto``, ``ato``, ``ssthresh`` and
   ``fastopen_max_qlen`` are ``None`` for listeners (the kernel's tcp_info leaves them 0),
   ``cwnd`` is set. ``quick_ack`` and ``pingpong`` are always ``None`` (not in tcp_info).
-* TCP TIME_WAIT and SYN_RECV request sockets have ``uid`` ``None`` (the kernel sends 0).
+* TCP TIME_WAIT and SYN_RECV request sockets have ``uid`` ``None`` (the kernel sends 0;
+  the text prints 0 for TIME_WAIT and the listener's uid for a request).
+* ``drops`` (UDP and raw) is ``SK_MEMINFO_DROPS`` of ``skmem``: the counter the text prints.
 * ``tcp_info`` (asked for with ``tcp_info=True``) is decoded whole; older kernels' shorter
   structs leave the fields they lack ``None``. ``skmem`` is shared between sockets whose
   counters are equal (tuples are immutable).
 * unix: ``status`` and ``flags`` are derived from the state and the inode with the same
-  rule as the kernel's text table (``net/unix/af_unix.c unix_seq_show``); ``state`` is the
-  kernel's own (an embryo, a connection not yet accepted, is ESTABLISHED here and
-  SYN_SENT in the text, which can only show its SS_CONNECTING status).
+  rule as the kernel's text table (``net/unix/af_unix.c unix_seq_show``: the inode is
+  non-zero exactly when the socket has a file), and ``protocol`` is the literal 0 it
+  prints; ``state`` is the kernel's own (an embryo, a connection not yet accepted, is
+  ESTABLISHED here and SYN_SENT in the text, which can only show its SS_CONNECTING
+  status).
 """
 
 from __future__ import annotations
@@ -1024,7 +1041,10 @@ class InetDumpDecoder(_DumpDecoder[InetSocket]):
         tx_queue = wqueue
         listen_backlog: Optional[int] = None
         sock_uid: Optional[int] = uid
-        retransmits = probes = 0
+        # UDP and raw: the kernel sends idiag_retrans 0 and has no probe counter; their
+        # text rows print a literal 0 in both columns.
+        retransmits: Optional[int] = 0
+        probes: Optional[int] = 0
         rto: Optional[int] = None
         ato: Optional[int] = None
         cwnd: Optional[int] = None
@@ -1039,7 +1059,18 @@ class InetDumpDecoder(_DumpDecoder[InetSocket]):
                 tx_queue = 0
                 listen_backlog = wqueue
             if shutdown is None:
+                # A TIME_WAIT or request minisocket (inet_twsk_diag_fill,
+                # inet_req_diag_fill): idiag_retrans is 0, or the request's SYN-ACK
+                # retransmits; the kernel has no probe counter for either, and its text
+                # rows print a literal 0 there.
                 sock_uid = None  # the kernel sends 0 for minisockets: not the owner's
+                retransmits = retrans
+            else:
+                # A full socket (inet_sk_diag_fill): idiag_retrans is icsk_retransmits
+                # with timer 1, icsk_probes_out with timers 2 and 4; the other counter,
+                # and both with no timer, are not sent. struct tcp_info has both (below).
+                retransmits = retrans if timer == _TIMER_RETRANSMIT else None
+                probes = retrans if timer in _TIMER_PROBES else None
             if info >= 0:
                 congestion: Optional[str] = None
                 if cong >= 0:
@@ -1048,8 +1079,8 @@ class InetDumpDecoder(_DumpDecoder[InetSocket]):
                     if congestion is None:
                         congestion = self._congestion(raw_cong)
                 if info_len >= _TCP_INFO_FULL_LEN:
-                    retransmits, probes, rto_us, ato_us, snd_ssthresh, cwnd = self._tcp_info_socket.unpack_from(
-                        data, info
+                    info_retransmits, info_probes, rto_us, ato_us, snd_ssthresh, cwnd = (
+                        self._tcp_info_socket.unpack_from(data, info)
                     )
                     tcp_info = _make_tcp_info(
                         self._tcp_info_full.unpack_from(data, info), congestion, _TCP_INFO_FULL_LEN, self._little
@@ -1060,30 +1091,29 @@ class InetDumpDecoder(_DumpDecoder[InetSocket]):
                         data[info : info + info_len] + bytes(_TCP_INFO_FULL_LEN - info_len)
                     )
                     tcp_info = _make_tcp_info(values, congestion, info_len, self._little)
-                    retransmits = values[2]  # tcpi_retransmits = icsk_retransmits
-                    probes = values[3]  # tcpi_probes = icsk_probes_out
+                    info_retransmits = values[2]  # tcpi_retransmits = icsk_retransmits
+                    info_probes = values[3]  # tcpi_probes = icsk_probes_out
                     rto_us = values[8]
                     ato_us = values[9]
                     snd_ssthresh = values[25]
                     cwnd = values[26]
                 if not listening:
-                    # tcp_get_info returns early for listeners, leaving rto/ato/ssthresh 0.
+                    # tcp_get_info returns early for listeners, leaving rto, ato, ssthresh,
+                    # retransmits and probes 0: they are not sent.
                     rto = rto_us * tps // 1000000
                     ato = ato_us * tps // 1000000
                     ssthresh = -1 if snd_ssthresh >= _INFINITE_SSTHRESH else snd_ssthresh
-            # idiag_retrans is icsk_retransmits with timer 1 (and request sockets'
-            # retransmits), icsk_probes_out with timers 2 and 4 (inet_sk_diag_fill).
-            elif timer == _TIMER_RETRANSMIT:
-                retransmits = retrans
-            elif timer in _TIMER_PROBES:
-                probes = retrans
-        elif proto == "raw":
-            # /proc prints a raw socket's protocol as its local port and 0 as the remote one.
-            if protocol is not None:
-                sport = protocol << 8 if self._little else protocol  # as _make_endpoint reads it
-            dport = 0
-        elif meminfo >= 0 and meminfo_len >= 4 * (_SK_MEMINFO_DROPS + 1):
-            drops = self._u32.unpack_from(data, meminfo + 4 * _SK_MEMINFO_DROPS)[0]
+                    retransmits = info_retransmits
+                    probes = info_probes
+        else:
+            if proto == "raw":
+                # /proc prints a raw socket's protocol as its local port and 0 as the remote one.
+                if protocol is not None:
+                    sport = protocol << 8 if self._little else protocol  # as _make_endpoint reads it
+                dport = 0
+            if meminfo >= 0 and meminfo_len >= 4 * (_SK_MEMINFO_DROPS + 1):
+                # SK_MEMINFO_DROPS: sk_drops, what the udp and raw text rows print
+                drops = self._u32.unpack_from(data, meminfo + 4 * _SK_MEMINFO_DROPS)[0]
         skmem: Optional[Tuple[int, ...]] = None
         if meminfo >= 0:
             # One tuple per distinct value (idle sockets share theirs): a new tuple of
@@ -1110,9 +1140,9 @@ class InetDumpDecoder(_DumpDecoder[InetSocket]):
             retransmits,
             sock_uid,
             probes,
-            0,  # refcount
-            "%016x" % (cookie if self._little else _cookie(cookie, "big")),
-            0,  # slot
+            None,  # refcount: not in sock_diag
+            None,  # pointer: not in sock_diag (the cookie is its own field)
+            None,  # slot: no rows here
             rto,
             ato,
             None,  # quick_ack
@@ -1126,6 +1156,7 @@ class InetDumpDecoder(_DumpDecoder[InetSocket]):
             tcp_info,
             skmem,
             v6only,
+            cookie if self._little else _cookie(cookie, "big"),
         )
 
     def _congestion(self, raw: bytes) -> str:
@@ -1282,11 +1313,11 @@ class UnixDumpDecoder(_DumpDecoder[UnixSocket]):
             _STATES[state],
             status,
             UnixFlag.ACCEPTCON if state == _LISTEN else _NO_UNIX_FLAGS,
-            0,  # refcount
+            None,  # refcount: not in sock_diag
             inode,
             path,
-            "%08x%08x" % (cookie_hi, cookie_lo),
-            0,  # protocol
+            None,  # pointer: not in sock_diag (the cookie is its own field)
+            0,  # protocol: unix_seq_show prints a literal 0; sock_diag has no such field
             None,  # netns
             (),  # owners
             None,  # owners_complete
@@ -1300,6 +1331,7 @@ class UnixDumpDecoder(_DumpDecoder[UnixSocket]):
             pending,
             None,  # text_only
             skmem,
+            cookie_hi << 32 | cookie_lo,
         )
 
 

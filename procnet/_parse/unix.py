@@ -173,6 +173,7 @@ def _parse_unix(
             None,  # pending_inodes
             None,  # text_only
             None,  # skmem
+            None,  # cookie (sock_diag only)
         )
 
 
@@ -221,13 +222,16 @@ def _diagnose(line: str) -> str:
 def format_unix(records: Iterable[UnixSocket]) -> str:
     """The text the kernel would print for these records, header included.
 
-    The inverse of :func:`parse_unix` (for tests and fixtures).
+    The inverse of :func:`parse_unix` (for tests and fixtures). A record without a
+    ``pointer`` or ``refcount`` (one from sock_diag) is written with 16 zeros (what ``%pK``
+    prints under ``kptr_restrict``) and 0; ``cookie`` and the other sock_diag-only fields
+    are not in the text.
     """
     out = [HEADER]
     for r in records:
         line = "%s: %08X %08X %08X %04X %02X %5d" % (
-            r.pointer,
-            r.refcount,
+            "0000000000000000" if r.pointer is None else r.pointer,
+            r.refcount or 0,
             r.protocol,
             int(r.flags),
             int(r.type),

@@ -25,7 +25,10 @@ lsof stat()s and procnet cannot:
   own number (rdev), which only a stat gives, so it is left empty. NODE of cwd and rtd
   is empty (only a stat gives it); txt and mem take theirs from ``maps``.
 * Locks are not shown (the FD column's third character is always a space).
-* unix socket paths are printed whole; lsof 4.95 cuts them at the first blank.
+* unix socket paths are printed whole; lsof 4.95 cuts them at the first blank. Their
+  DEVICE is the Num column of /proc/net/unix, as lsof prints it, also where the socket
+  came from sock_diag (which has no such address; its cookie is something else); empty
+  for a socket that table does not list, as lsof prints a unix socket without one.
 * Sockets of another network namespace than procnet's are ``sock`` / "can't identify
   protocol", as lsof prints sockets it cannot find in its tables.
 * Text from other processes is escaped (``\\xNN``) as lsof escapes it.
@@ -442,6 +445,7 @@ class Lister:
         self.fs = fs
         self.resolver = None if o.numeric_hosts else HostResolver()
         self._sockets: Optional[Dict[int, Any]] = None
+        self._unix_pointers: Optional[Dict[int, str]] = None
         self._mounts: Dict[str, Dict[int, Mount]] = {}
 
     # names
@@ -493,10 +497,33 @@ class Lister:
             name = "type=%s (%s)" % (kind, state)
             if rec.path is not None:
                 name = escape_text(rec.path) + " " + name
-            return {"type": "unix", "device": "0x" + escape_text(rec.pointer), "size_off": "0t0",
-                    "node": str(inode), "name": name, "socket": rec, "path": rec.path}
+            pointer = rec.pointer if rec.pointer is not None else self.unix_pointers().get(inode)
+            return {"type": "unix", "device": "" if pointer is None else "0x" + escape_text(pointer),
+                    "size_off": "0t0", "node": str(inode), "name": name, "socket": rec, "path": rec.path}
         return {"type": "IPv4" if rec.family == socket.AF_INET else "IPv6", "device": str(inode),
                 "size_off": "0t0", "node": rec.proto.upper(), "name": self.inet_name(rec), "socket": rec}
+
+    def unix_pointers(self) -> Dict[int, str]:
+        """inode -> the Num column of /proc/net/unix, which lsof prints as a unix socket's
+        DEVICE. Read only when a record has no pointer (one from sock_diag, which has
+        none): the first row of an inode counts, as in lsof (dialects/linux/dsock.c
+        get_unix). A socket the text does not list (it came after the read) gets no
+        DEVICE, as lsof prints a unix socket it has no PCB address for."""
+        if self._unix_pointers is None:
+            from .._errors import ProcNetError
+            from .._parse.unix import parse_unix
+
+            pointers: Dict[int, str] = {}
+            try:
+                data = self.fs.read_net_table("unix")
+            except (ProcNetError, OSError):
+                data = None
+            if data is not None:
+                for rec in parse_unix(data, on_error=lambda error: None):
+                    if rec.pointer is not None:
+                        pointers.setdefault(rec.inode, rec.pointer)
+            self._unix_pointers = pointers
+        return self._unix_pointers
 
     def mounts(self, proc: Any) -> Dict[int, Mount]:
         from .._errors import ProcNetError
@@ -651,6 +678,10 @@ class Lister:
 
 
 def _reason(exc: Exception) -> str:
+    """The error's own words (``Permission denied``), as lsof prints them after ``readlink:``."""
+    strerror = getattr(exc, "strerror", None)
+    if isinstance(strerror, str) and strerror:
+        return strerror
     text = str(exc)
     return text.rsplit(": ", 1)[-1] if ": " in text else text
 
