@@ -35,6 +35,8 @@ _LAZY: Dict[str, str] = {
     "service_name": "_services",
     "service_port": "_services",
     "capture": "_capture",
+    "AccessDenied": "_errors",
+    "NoSuchProcess": "_errors",
     "ParseError": "_errors",
     "ProcNetError": "_errors",
     "ProcRootError": "_errors",
@@ -48,7 +50,9 @@ _LAZY: Dict[str, str] = {
     "NetlinkError": "_parse.netlink",
     "NetlinkUnavailable": "_parse.netlink",
     "ProcFS": "_proc",
+    "Filters": "_query",
     "PROTOS": "_query",
+    "Proto": "_query",
     "Query": "_query",
     "SocketIterator": "_query",
     "SocketList": "_query",
@@ -69,11 +73,59 @@ _LAZY: Dict[str, str] = {
     "UnixSocket": "_records",
 }
 
-__all__ = sorted(_LAZY) + ["__version__"]
+# A literal list, so that type checkers see what ``from procnet import X`` may take (a
+# test checks that it is exactly the keys of _LAZY, plus __version__).
+__all__ = [
+    "AccessDenied",
+    "CaptureError",
+    "Endpoint",
+    "Filter",
+    "FilterError",
+    "Filters",
+    "INET_TABLES",
+    "InetSocket",
+    "NetlinkError",
+    "NetlinkUnavailable",
+    "NoSuchProcess",
+    "Owner",
+    "PROTOS",
+    "ParseError",
+    "ProcFS",
+    "ProcNetError",
+    "ProcRootError",
+    "Process",
+    "Proto",
+    "Query",
+    "ScanReport",
+    "Socket",
+    "SocketIterator",
+    "SocketList",
+    "SocketStatus",
+    "TcpInfo",
+    "TcpState",
+    "Timer",
+    "UnixFlag",
+    "UnixSocket",
+    "capture",
+    "compile_filter",
+    "connections",
+    "format_inet",
+    "format_unix",
+    "iter_sockets",
+    "listening",
+    "parse_inet",
+    "parse_unix",
+    "port_range",
+    "service_name",
+    "service_port",
+    "sockets",
+    "to_jsonable",
+    "__version__",
+]
 
 if TYPE_CHECKING:
     from ._capture import CaptureError, capture
-    from ._errors import ParseError, ProcNetError, ProcRootError
+    from ._errors import AccessDenied, NoSuchProcess, ParseError, ProcNetError, ProcRootError
     from ._filter import Filter, FilterError, compile_filter
     from ._services import port_range, service_name, service_port
     from ._json import to_jsonable
@@ -85,6 +137,8 @@ if TYPE_CHECKING:
     from ._proc import ProcFS
     from ._query import (
         PROTOS,
+        Filters,
+        Proto,
         Query,
         SocketIterator,
         SocketList,
@@ -108,7 +162,10 @@ if TYPE_CHECKING:
     )
 
 
-__getattr__ = lazy_names(globals(), __name__, _LAZY)
+if not TYPE_CHECKING:
+    # Hidden from type checkers: a module __getattr__ would make every misspelt name
+    # (``procnet.sokets``) an Any for them instead of an error.
+    __getattr__ = lazy_names(globals(), __name__, _LAZY)
 
 
 def __dir__() -> List[str]:

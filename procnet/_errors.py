@@ -66,3 +66,23 @@ def _rebuild_parse_error(
 
 class ProcRootError(ProcNetError, OSError):
     """The proc root cannot be used: it does not exist or holds no ``net/`` tables."""
+
+
+class AccessDenied(ProcNetError, PermissionError):
+    """procnet may not read this: another user's process, a hidepid mount, a table the
+    caller has no right to.
+
+    A :class:`PermissionError` too, so ``except PermissionError`` catches it; ``errno``
+    and ``filename`` are set as the system call left them. The owner scan never raises
+    it for a process it may not inspect: it names the pid in ``report.denied`` instead
+    (``strict=True`` asks for this exception then).
+    """
+
+
+class NoSuchProcess(ProcNetError, ProcessLookupError):
+    """The process asked about does not exist (any more): it exited, or never existed
+    under this proc root.
+
+    A :class:`ProcessLookupError` too. As with :class:`AccessDenied`, the owner scan
+    reports a process that exits during it (``report.vanished``) rather than raising.
+    """

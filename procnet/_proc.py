@@ -25,7 +25,7 @@ import os
 import sys
 from typing import AbstractSet, Any, Dict, List, Optional, Tuple
 
-from ._errors import ProcNetError, ProcRootError
+from ._errors import AccessDenied, NoSuchProcess, ProcNetError, ProcRootError
 
 _O_READ = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0)
 _O_DIR = _O_READ | getattr(os, "O_DIRECTORY", 0)
@@ -40,19 +40,16 @@ MANIFEST = "procnet-manifest.json"
 DEFAULT_ROOT = "/proc"
 
 
-class Gone(ProcNetError):
-    """The process or descriptor went away while procnet was reading it."""
-
-
-class Denied(ProcNetError):
-    """procnet may not read this (another user's process, a hidepid mount...)."""
+#: The names this module's code uses for the public exceptions (errno and filename set).
+Gone = NoSuchProcess
+Denied = AccessDenied
 
 
 def _classify(exc: OSError, what: str) -> ProcNetError:
     if exc.errno in _DENIED:
-        return Denied("%s: %s" % (what, os.strerror(exc.errno or 0)))
+        return AccessDenied(exc.errno, os.strerror(exc.errno or 0), what)
     if exc.errno in _GONE:
-        return Gone("%s: %s" % (what, os.strerror(exc.errno or 0)))
+        return NoSuchProcess(exc.errno, os.strerror(exc.errno or 0), what)
     return ProcNetError("%s: %s" % (what, exc))
 
 
@@ -304,7 +301,7 @@ class ProcFS:
                 if os.path.isdir(directory):
                     return None
                 if pid is not None:
-                    raise Gone("%s: no such process" % directory) from None
+                    raise NoSuchProcess(errno.ESRCH, os.strerror(errno.ESRCH), directory) from None
                 raise ProcRootError(
                     "%s is not a proc root: %s does not exist" % (self.root, directory)
                 ) from None

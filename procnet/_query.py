@@ -7,8 +7,10 @@ and a pid filter scans only that pid's descriptors.
 
 from __future__ import annotations
 
+import errno
 import functools
 import ipaddress
+import os
 import socket
 from typing import (
     TYPE_CHECKING,
@@ -17,25 +19,34 @@ from typing import (
     Callable,
     Dict,
     FrozenSet,
+    Generic,
     Iterable,
     Iterator,
     List,
     Optional,
     Set,
     Tuple,
+    TypeVar,
     Union,
+    overload,
 )
 
 from . import _states
+from ._errors import AccessDenied, NoSuchProcess
 from ._owners import OwnerIndex, ScanReport, scan, scan_into
 from ._parse._common import ErrorHandler
 from ._parse._common import INET_TABLES
 from ._parse.process import ns_inode
 from ._proc import DEFAULT_ROOT, Denied, Gone, ProcFS
-from ._records import InetSocket, Socket, TcpState
+from ._records import InetSocket, Socket, TcpState, UnixSocket
 
 if TYPE_CHECKING:
+    from typing_extensions import Literal, TypedDict, Unpack
+
     from ._filter import Filter
+else:
+    # Runtime needs only the names; typing's Literal and TypedDict exist from 3.8.
+    from typing import Literal, TypedDict
 
 #: psutil's proto vocabulary (plus raw and udplite) -> the tables it reads, in ss's order.
 PROTOS: Dict[str, Tuple[str, ...]] = {
@@ -58,21 +69,131 @@ PROTOS: Dict[str, Tuple[str, ...]] = {
     "all": ("tcp", "tcp6", "udp", "udp6", "udplite", "udplite6", "raw", "raw6", "unix"),
 }
 
+#: The ``proto=`` names whose sockets are all :class:`InetSocket` (every key of
+#: :data:`PROTOS` but ``"unix"`` and ``"all"``; a test keeps the two in step).
+InetProto = Literal[
+    "tcp", "tcp4", "tcp6", "udp", "udp4", "udp6", "udplite", "udplite4", "udplite6",
+    "raw", "raw4", "raw6", "inet", "inet4", "inet6",
+]
+#: Every ``proto=`` name (the keys of :data:`PROTOS`).
+Proto = Literal[
+    "tcp", "tcp4", "tcp6", "udp", "udp4", "udp6", "udplite", "udplite4", "udplite6",
+    "raw", "raw4", "raw6", "inet", "inet4", "inet6", "unix", "all",
+]
+#: What ``proto=`` takes: one name, or several (their tables, each once).
+ProtoSpec = Union[Proto, Iterable[Proto]]
+#: ``backend=``: sock_diag where it can answer (the default), the text tables, or insist on sock_diag.
+Backend = Literal["auto", "proc", "netlink"]
+
 _TABLE_FAMILY: Dict[str, int] = {t: int(f) for t, (_, f) in INET_TABLES.items()}
 _TABLE_FAMILY["unix"] = int(socket.AF_UNIX)
 
 Network = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
 AddressSpec = Union[str, ipaddress.IPv4Address, ipaddress.IPv6Address, Network]
 PidSpec = Union[int, Iterable[int]]
-NetnsSpec = Union[None, str, int]
+NetnsSpec = Union[None, Literal["self", "all"], int]
 
 
-def tables_for(proto: Union[str, Iterable[str]]) -> Tuple[str, ...]:
-    """The kernel tables a ``proto=`` value reads. Unknown names are a ValueError listing the valid ones."""
-    names = [proto] if isinstance(proto, str) else list(proto)
+class Filters(TypedDict, total=False):
+    """The keyword arguments of :func:`sockets`, :func:`listening`, :func:`connections`,
+    :func:`iter_sockets` and :class:`Query`: the one place they are declared (each
+    function takes ``**filters: Unpack[Filters]``; ``_DEFAULTS`` holds their defaults,
+    and a test keeps the two in step). See :data:`_DOC_FILTERS` for what each means."""
+
+    state: Optional[_states.StateSpec]
+    port: Optional[int]
+    local_port: Optional[int]
+    remote_port: Optional[int]
+    local: Optional[AddressSpec]
+    remote: Optional[AddressSpec]
+    pid: Optional[PidSpec]
+    uid: Optional[Union[int, Iterable[int]]]
+    inode: Optional[Union[int, Iterable[int]]]
+    netns: NetnsSpec
+    filter: Union[None, str, Filter]
+    owners: bool
+    details: bool
+    threads: bool
+    strict: bool
+    root: Union[str, "os.PathLike[str]"]
+    backend: Backend
+    tcp_info: bool
+    on_error: Optional[ErrorHandler]
+
+
+#: Every keyword of :class:`Filters` with its default (what leaving it out means).
+_DEFAULTS: Dict[str, Any] = {
+    "state": None,
+    "port": None,
+    "local_port": None,
+    "remote_port": None,
+    "local": None,
+    "remote": None,
+    "pid": None,
+    "uid": None,
+    "inode": None,
+    "netns": None,
+    "filter": None,
+    "owners": True,
+    "details": False,
+    "threads": True,
+    "strict": False,
+    "root": DEFAULT_ROOT,
+    "backend": "auto",
+    "tcp_info": False,
+    "on_error": None,
+}
+
+_BOOLS = ("owners", "details", "threads", "strict", "tcp_info")
+
+
+def _options(given: Dict[str, Any]) -> Dict[str, Any]:
+    """The keyword arguments with their defaults; an unknown keyword is a TypeError that
+    names the accepted ones (and the closest, for a typo), a flag that is not a bool a
+    TypeError, an ``on_error`` that is not callable a TypeError."""
+    unknown = sorted(set(given) - set(_DEFAULTS))
+    if unknown:
+        import difflib  # only on this error path
+
+        hints = ["%r (did you mean %r?)" % (k, m[0]) if m else repr(k)
+                 for k in unknown for m in [difflib.get_close_matches(k, list(_DEFAULTS), 1)]]
+        raise TypeError(
+            "unexpected keyword argument%s %s; the keywords are %s"
+            % ("s" if len(unknown) > 1 else "", ", ".join(hints), ", ".join(_DEFAULTS))
+        )
+    options = dict(_DEFAULTS)
+    options.update(given)
+    for name in _BOOLS:
+        if options[name] is not True and options[name] is not False:
+            raise TypeError("%s= takes True or False, not %r" % (name, options[name]))
+    handler = options["on_error"]
+    if handler is not None and not callable(handler):
+        raise TypeError("on_error= takes a function called with each ParseError (or None), not %r" % (handler,))
+    return options
+
+
+def tables_for(proto: ProtoSpec) -> Tuple[str, ...]:
+    """The kernel tables a ``proto=`` value reads. Unknown names are a ValueError listing
+    the valid ones; a value that is neither a name nor an iterable of names a TypeError."""
+    if isinstance(proto, str):
+        names: List[Any] = [proto]
+    elif isinstance(proto, (bytes, bytearray)):
+        raise TypeError("proto= takes a str such as 'tcp', not %r (bytes)" % (proto,))
+    else:
+        try:
+            names = list(proto)
+        except TypeError:
+            raise TypeError(
+                "proto= takes a name such as 'tcp' (one of %s) or an iterable of names, not %r"
+                % (", ".join(PROTOS), proto)
+            ) from None
+        if not names:
+            raise ValueError("proto= names no protocol; give one or more of %s" % ", ".join(PROTOS))
     out: List[str] = []
     for name in names:
-        if not isinstance(name, str) or name.lower() not in PROTOS:
+        if not isinstance(name, str):
+            raise TypeError("proto= takes names (str) such as 'tcp', not %r" % (name,))
+        if name.lower() not in PROTOS:
             raise ValueError(
                 "unknown proto %r; expected one of %s" % (name, ", ".join(PROTOS))
             )
@@ -83,41 +204,59 @@ def tables_for(proto: Union[str, Iterable[str]]) -> Tuple[str, ...]:
     return tuple(sorted(out, key=order.index))
 
 
-class SocketList(List[Socket]):
+#: The record type a query yields: :class:`InetSocket`, :class:`UnixSocket` or either.
+_S = TypeVar("_S", bound=Socket)
+
+
+class SocketList(List[_S]):
     """A list of socket records, with the report of the owner scan that filled them.
 
-    ``report`` is None when owners were not looked for; otherwise a
-    :class:`~procnet.ScanReport` telling which processes could not be inspected.
+    ``SocketList[InetSocket]`` for the inet protocols, ``SocketList[UnixSocket]`` for
+    ``"unix"``, ``SocketList[Socket]`` (either) for a mix. ``report`` is None when owners
+    were not looked for; otherwise a :class:`~procnet.ScanReport` telling which
+    processes could not be inspected.
     """
 
     report: Optional[ScanReport]
 
-    def __init__(self, items: Iterable[Socket] = (), report: Optional[ScanReport] = None) -> None:
+    def __init__(self, items: Iterable[_S] = (), report: Optional[ScanReport] = None) -> None:
         super().__init__(items)
         self.report = report
 
 
-def _as_network(value: AddressSpec, what: str) -> Network:
+def _as_networks(value: AddressSpec, what: str) -> Tuple[Network, ...]:
+    """The network(s) an address argument means. An IPv4-mapped IPv6 network
+    (``::ffff:127.0.0.1``) also means its IPv4 network, as an IPv4 network also matches
+    IPv4-mapped addresses (see :func:`_in_network`)."""
+    net: Optional[Network] = None
     if isinstance(value, (ipaddress.IPv4Network, ipaddress.IPv6Network)):
-        return value
-    if isinstance(value, (ipaddress.IPv4Address, ipaddress.IPv6Address)):
-        return ipaddress.ip_network(value)
-    if isinstance(value, str):
+        net = value
+    elif isinstance(value, (ipaddress.IPv4Address, ipaddress.IPv6Address)):
+        net = ipaddress.ip_network(value)
+    elif isinstance(value, str):
         try:
-            return ipaddress.ip_network(value.strip("[]"), strict=False)
+            net = ipaddress.ip_network(value.strip("[]"), strict=False)
         except ValueError:
             pass
-    raise ValueError(
-        "%s= takes an address or network such as '127.0.0.1', '::1' or '10.0.0.0/8', not %r" % (what, value)
-    )
+    if net is None:
+        raise (TypeError if not isinstance(value, str) else ValueError)(
+            "%s= takes an address or network such as '127.0.0.1', '::1' or '10.0.0.0/8', not %r" % (what, value)
+        )
+    if net.version == 6 and net.prefixlen >= 96:
+        mapped = net.network_address.ipv4_mapped
+        if mapped is not None:
+            return (net, ipaddress.IPv4Network((mapped, net.prefixlen - 96)))
+    return (net,)
 
 
-def _in_network(ip: Any, net: Network) -> bool:
-    if ip.version == net.version:
-        return bool(ip in net)
-    # An IPv4-mapped IPv6 address is that IPv4 address for the user asking about it.
-    if ip.version == 6 and ip.ipv4_mapped is not None:
-        return bool(ip.ipv4_mapped in net)
+def _in_network(ip: Any, nets: Tuple[Network, ...]) -> bool:
+    for net in nets:
+        if ip.version == net.version:
+            if ip in net:
+                return True
+        # An IPv4-mapped IPv6 address is that IPv4 address for the user asking about it.
+        elif ip.version == 6 and ip.ipv4_mapped is not None and ip.ipv4_mapped in net:
+            return True
     return False
 
 
@@ -145,60 +284,53 @@ def _int_set(value: Optional[Union[int, Iterable[int]]], what: str) -> Optional[
     return out
 
 
-class Query:
+class Query(Generic[_S]):
     """One question, validated once: which tables, which rows, whose owners.
 
     The public functions build one and run it; it is public for callers that ask the same
-    question repeatedly (``procnet.Query(...).run()``).
+    question repeatedly (``procnet.Query("tcp", state="listen").run()``). It takes the
+    same arguments as :func:`sockets`.
     """
 
-    def __init__(
-        self,
-        proto: Union[str, Iterable[str]] = "all",
-        *,
-        state: Optional[_states.StateSpec] = None,
-        port: Optional[int] = None,
-        local_port: Optional[int] = None,
-        remote_port: Optional[int] = None,
-        local: Optional[AddressSpec] = None,
-        remote: Optional[AddressSpec] = None,
-        pid: Optional[PidSpec] = None,
-        uid: Optional[Union[int, Iterable[int]]] = None,
-        inode: Optional[Union[int, Iterable[int]]] = None,
-        netns: NetnsSpec = None,
-        filter: Union[None, str, Filter] = None,
-        owners: bool = True,
-        details: bool = False,
-        threads: bool = True,
-        root: str = DEFAULT_ROOT,
-        backend: str = "auto",
-        tcp_info: bool = False,
-        on_error: Optional[ErrorHandler] = None,
-        default_states: Optional[AbstractSet[TcpState]] = None,
-    ) -> None:
+    @overload
+    def __init__(self: Query[UnixSocket], proto: Literal["unix"], **filters: Unpack[Filters]) -> None: ...
+    @overload
+    def __init__(self: Query[InetSocket], proto: Union[InetProto, Iterable[InetProto]], **filters: Unpack[Filters]) -> None: ...
+    @overload
+    def __init__(self: Query[Socket], proto: ProtoSpec = "all", **filters: Unpack[Filters]) -> None: ...
+
+    def __init__(self, proto: ProtoSpec = "all", **filters: Any) -> None:
+        self._setup(proto, None, filters)
+
+    def _setup(self, proto: ProtoSpec, default_states: Optional[AbstractSet[TcpState]], filters: Dict[str, Any]) -> None:
+        """The constructor's work; ``default_states`` is the calling function's default
+        (``listening()``: LISTEN and CLOSE), which an explicit ``state=`` replaces."""
         self.tables = tables_for(proto)
+        o = _options(filters)
+        state = o["state"]
         # An explicit state= replaces the function's default (connections() with
         # state="time-wait" shows TIME-WAIT), as ss's "state" replaces its default.
         states: Optional[FrozenSet[TcpState]] = None if default_states is None else frozenset(default_states)
         if state is not None:
             states = _states.resolve(state)
-        self.fs = ProcFS(root)
+        self.fs = ProcFS(o["root"])
         self.expression: Optional[Filter] = None
-        if filter is not None:
+        if o["filter"] is not None:
             from ._filter import Filter as _Filter
             from ._filter import compile_filter
 
-            if isinstance(filter, _Filter):
-                self.expression = filter
-            elif isinstance(filter, str):
+            expression = o["filter"]
+            if isinstance(expression, _Filter):
+                self.expression = expression
+            elif isinstance(expression, str):
                 protocols = tuple(sorted({INET_TABLES[t][0] for t in self.tables if t != "unix"}))
                 self.expression = compile_filter(
-                    filter,
+                    expression,
                     protocols=protocols or ("tcp", "udp"),
                     ephemeral_ports=self.fs.local_port_range(),
                 )
             else:
-                raise TypeError("filter= takes an ss expression (str) or a compiled Filter, not %r" % (filter,))
+                raise TypeError("filter= takes an ss expression (str) or a compiled Filter, not %r" % (expression,))
             families = self.expression.families
             if families is not None:
                 # "unix:" / "inet6:" in the expression: tables of other families are not read.
@@ -207,25 +339,28 @@ class Query:
             if expr_states is not None:
                 states = expr_states if state is None else states & expr_states  # type: ignore[operator]
         self.states = states
-        self.port = _check_port(port, "port")
-        self.local_port = _check_port(local_port, "local_port")
-        self.remote_port = _check_port(remote_port, "remote_port")
-        self.local = None if local is None else _as_network(local, "local")
-        self.remote = None if remote is None else _as_network(remote, "remote")
-        self.pids = _int_set(pid, "pid")
-        self.uids = _int_set(uid, "uid")
-        self.inodes = _int_set(inode, "inode")
+        self.port = _check_port(o["port"], "port")
+        self.local_port = _check_port(o["local_port"], "local_port")
+        self.remote_port = _check_port(o["remote_port"], "remote_port")
+        self.local = None if o["local"] is None else _as_networks(o["local"], "local")
+        self.remote = None if o["remote"] is None else _as_networks(o["remote"], "remote")
+        self.pids = _int_set(o["pid"], "pid")
+        self.uids = _int_set(o["uid"], "uid")
+        self.inodes = _int_set(o["inode"], "inode")
+        netns = o["netns"]
         if netns is not None and netns != "all" and netns != "self" and (isinstance(netns, bool) or not isinstance(netns, int)):
             raise ValueError("netns= takes None or 'self' (the caller's namespace), 'all', or a pid, not %r" % (netns,))
         self.netns = netns
-        self.owners = owners or self.pids is not None
-        self.details = details
-        self.threads = threads
+        self.owners: bool = o["owners"] or self.pids is not None
+        self.details: bool = o["details"]
+        self.threads: bool = o["threads"]
+        self.strict: bool = o["strict"]
+        backend = o["backend"]
         if backend not in ("auto", "proc", "netlink"):
             raise ValueError("backend= takes 'auto', 'proc' or 'netlink', not %r" % (backend,))
-        self.backend = backend
-        self.tcp_info = tcp_info
-        self.on_error = on_error
+        self.backend: str = backend
+        self.tcp_info: bool = o["tcp_info"]
+        self.on_error: Optional[ErrorHandler] = o["on_error"]
 
     # -- row filters --------------------------------------------------------------------
     def _keep(self, rec: Socket) -> bool:
@@ -266,7 +401,9 @@ class Query:
                 with fs.process(self.netns) as proc:
                     link = proc.readlink("ns/net")
             except Gone:
-                raise ValueError("netns=%d: no such process under %s" % (self.netns, fs.root)) from None
+                raise NoSuchProcess(
+                    errno.ESRCH, "netns=%d: no such process under %s" % (self.netns, fs.root), fs.path(self.netns)
+                ) from None
             except Denied:
                 return None, self.netns
             return ns_inode(link), self.netns
@@ -458,7 +595,31 @@ class Query:
             object.__setattr__(rec, "owners_complete", complete)
         return rec
 
-    def run(self) -> SocketList:
+    def _check_strict(self, report: Optional[ScanReport]) -> None:
+        """With ``strict=True``: raise rather than answer with owners that may be missing.
+
+        AccessDenied when a process the query had to inspect could not be (with ``pid=``:
+        one of those pids; without: any process, or a proc mount that hides some);
+        NoSuchProcess when a ``pid=`` process does not exist (or exited during the scan)."""
+        if not self.strict or report is None:
+            return
+        if self.pids is not None:
+            denied = sorted(self.pids & set(report.denied))
+            if denied:
+                raise AccessDenied(errno.EACCES, "may not inspect the descriptors of pid %s" % _pids_text(denied),
+                                   self.fs.path(denied[0], "fd"))
+            missing = sorted(self.pids & set(report.vanished))
+            if missing:
+                raise NoSuchProcess(errno.ESRCH, "no such process: pid %s" % _pids_text(missing), self.fs.path(missing[0]))
+            return
+        if report.denied:
+            raise AccessDenied(errno.EACCES, "may not inspect the descriptors of pid %s, so owners may be missing"
+                               % _pids_text(report.denied), self.fs.path(report.denied[0], "fd"))
+        if report.hidden:
+            raise AccessDenied(errno.EACCES, "the proc mount hides other users' processes (hidepid), so owners "
+                               "may be missing", self.fs.root)
+
+    def run(self) -> SocketList[_S]:
         """The matching sockets, owners filled in when asked."""
         rows = list(self._rows())
         report: Optional[ScanReport] = None
@@ -468,36 +629,50 @@ class Query:
             else:
                 report = scan_into(self.fs, (rec for rec in rows if rec.inode), pids=self.pids,
                                    threads=self.threads, details=self.details)
-        out = SocketList(report=report)
+        self._check_strict(report)
+        out: SocketList[_S] = SocketList(report=report)
         for rec in rows:
             done = self._finish(rec, report)
             if done is not None:
-                out.append(done)
+                out.append(done)  # type: ignore[arg-type]
         return out
 
-    def iterate(self) -> SocketIterator:
+    def iterate(self) -> SocketIterator[_S]:
         """The matching sockets one at a time (see :func:`iter_sockets`)."""
         return SocketIterator(self)
 
 
-class SocketIterator(Iterator[Socket]):
+def _query(proto: ProtoSpec, default_states: Optional[AbstractSet[TcpState]], filters: Dict[str, Any]) -> Query[Any]:
+    """A Query with a function's default states (the typed overloads are for callers)."""
+    query: Query[Any] = Query.__new__(Query)
+    query._setup(proto, default_states, filters)
+    return query
+
+
+def _pids_text(pids: Iterable[int]) -> str:
+    listed = list(pids)
+    more = len(listed) - 5
+    return ", ".join(str(p) for p in listed[:5]) + (" and %d more" % more if more > 0 else "")
+
+
+class SocketIterator(Iterator[_S]):
     """Yields one record at a time; holds the tables' text, never the whole list of records.
 
     With owners, the tables are parsed twice: once to learn which inodes to look for,
     once to yield. ``report`` is set once the owner scan has run (before the first record).
     """
 
-    def __init__(self, query: Query) -> None:
+    def __init__(self, query: Query[_S]) -> None:
         self.report: Optional[ScanReport] = None
-        self._gen = self._generate(query)
+        self._gen: Iterator[_S] = self._generate(query)  # type: ignore[assignment]
 
-    def __iter__(self) -> SocketIterator:
+    def __iter__(self) -> SocketIterator[_S]:
         return self
 
-    def __next__(self) -> Socket:
+    def __next__(self) -> _S:
         return next(self._gen)
 
-    def _generate(self, q: Query) -> Iterator[Socket]:
+    def _generate(self, q: Query[_S]) -> Iterator[Socket]:
         index: Optional[OwnerIndex] = None
         if q.owners:
             from ._parse.netlink import NetlinkUnavailable
@@ -519,6 +694,7 @@ class SocketIterator(Iterator[Socket]):
                 chunks.append((ns, records, table is not None))
             index = q._scan(inodes)
             self.report = index.report if index is not None else None
+            q._check_strict(self.report)
             for ns, records, dumped in chunks:
                 for rec in records():
                     if keep(rec):
@@ -567,26 +743,50 @@ _DOC_FILTERS = """
     ``<root>/net``), ``"all"`` (every namespace that a process under the root is in,
     read through one member's ``<root>/<pid>/net``), or a pid (that process's
     namespace). ``owners=False`` skips the descriptor scan; ``details=True`` also reads
-    each owner's cmdline and uid. ``root`` is the proc root: ``/proc``, ``/host/proc``,
-    a capture or a fixture tree. ``on_error``: called with each bad line's
+    each owner's cmdline and uid; ``threads=False`` skips threads with descriptor tables
+    of their own. ``strict=True``: raise :class:`AccessDenied` (a ``PermissionError``)
+    instead of answering when a process the query had to inspect could not be (by
+    default it is named in ``.report.denied`` and its sockets' ``owners_complete`` is
+    False), and :class:`NoSuchProcess` for a ``pid`` that does not exist. ``root`` is
+    the proc root: ``/proc``, ``/host/proc``, a capture or a fixture tree.
+    ``backend``: ``"auto"``, ``"proc"`` or ``"netlink"``; ``tcp_info=True`` also asks
+    sock_diag for ``struct tcp_info``. ``on_error``: called with each bad line's
     :class:`ParseError`, which is then skipped (default: raise it).
+
+    Every argument is checked when the function is called: an unknown keyword, a flag
+    that is not a bool or a value of the wrong type is a TypeError, a value out of range a
+    ValueError, each saying what is accepted.
 """
 
 
-def sockets(proto: Union[str, Iterable[str]] = "all", **filters: Any) -> SocketList:
+@overload
+def sockets(proto: Literal["unix"], **filters: Unpack[Filters]) -> SocketList[UnixSocket]: ...  # type: ignore[overload-overlap]
+@overload
+def sockets(proto: Union[InetProto, Iterable[InetProto]], **filters: Unpack[Filters]) -> SocketList[InetSocket]: ...
+@overload
+def sockets(proto: ProtoSpec = "all", **filters: Unpack[Filters]) -> SocketList[Socket]: ...
+def sockets(proto: ProtoSpec = "all", **filters: Any) -> SocketList[Any]:
     """Every socket of the kinds ``proto`` names, with its owners.
 
     ``proto`` is psutil's vocabulary: ``"tcp"``, ``"tcp4"``, ``"tcp6"``, ``"udp"``,
     ``"udp4"``, ``"udp6"``, ``"inet"``, ``"inet4"``, ``"inet6"``, ``"unix"``, ``"all"``,
-    ``"raw"``, ``"raw4"``, ``"raw6"``, ``"udplite"``.
+    ``"raw"``, ``"raw4"``, ``"raw6"``, ``"udplite"`` (or several of them). The result is a
+    ``SocketList[InetSocket]`` for the inet ones, ``SocketList[UnixSocket]`` for
+    ``"unix"``, and holds either for a mix.
 
     >>> import procnet
     >>> listeners = procnet.sockets("tcp", state="listening")  # doctest: +SKIP
     """
-    return Query(proto, **filters).run()
+    return _query(proto, None, filters).run()
 
 
-def listening(proto: Union[str, Iterable[str]] = "all", **filters: Any) -> SocketList:
+@overload
+def listening(proto: Literal["unix"], **filters: Unpack[Filters]) -> SocketList[UnixSocket]: ...  # type: ignore[overload-overlap]
+@overload
+def listening(proto: Union[InetProto, Iterable[InetProto]], **filters: Unpack[Filters]) -> SocketList[InetSocket]: ...
+@overload
+def listening(proto: ProtoSpec = "all", **filters: Unpack[Filters]) -> SocketList[Socket]: ...
+def listening(proto: ProtoSpec = "all", **filters: Any) -> SocketList[Any]:
     """Sockets that accept connections or datagrams: what ``ss -l`` shows.
 
     TCP and unix listeners (LISTEN), and the bound, unconnected sockets of datagram
@@ -596,10 +796,16 @@ def listening(proto: Union[str, Iterable[str]] = "all", **filters: Any) -> Socke
     >>> [s.local.port for s in procnet.listening(proto="tcp")]  # doctest: +SKIP
     [22, 631]
     """
-    return Query(proto, default_states=_states.LISTENING, **filters).run()
+    return _query(proto, _states.LISTENING, filters).run()
 
 
-def connections(proto: Union[str, Iterable[str]] = "inet", **filters: Any) -> SocketList:
+@overload
+def connections(proto: Literal["unix"], **filters: Unpack[Filters]) -> SocketList[UnixSocket]: ...  # type: ignore[overload-overlap]
+@overload
+def connections(proto: Union[InetProto, Iterable[InetProto]] = "inet", **filters: Unpack[Filters]) -> SocketList[InetSocket]: ...
+@overload
+def connections(proto: ProtoSpec, **filters: Unpack[Filters]) -> SocketList[Socket]: ...
+def connections(proto: ProtoSpec = "inet", **filters: Any) -> SocketList[Any]:
     """Connected sockets: what ``ss`` shows by default.
 
     Every state but LISTEN, CLOSE, TIME-WAIT and SYN-RECV (ss leaves the last two out
@@ -608,17 +814,23 @@ def connections(proto: Union[str, Iterable[str]] = "inet", **filters: Any) -> So
     >>> import procnet
     >>> procnet.connections(proto="tcp", remote_port=443)  # doctest: +SKIP
     """
-    return Query(proto, default_states=_states.DEFAULT, **filters).run()
+    return _query(proto, _states.DEFAULT, filters).run()
 
 
-def iter_sockets(proto: Union[str, Iterable[str]] = "all", **filters: Any) -> SocketIterator:
+@overload
+def iter_sockets(proto: Literal["unix"], **filters: Unpack[Filters]) -> SocketIterator[UnixSocket]: ...  # type: ignore[overload-overlap]
+@overload
+def iter_sockets(proto: Union[InetProto, Iterable[InetProto]], **filters: Unpack[Filters]) -> SocketIterator[InetSocket]: ...
+@overload
+def iter_sockets(proto: ProtoSpec = "all", **filters: Unpack[Filters]) -> SocketIterator[Socket]: ...
+def iter_sockets(proto: ProtoSpec = "all", **filters: Any) -> SocketIterator[Any]:
     """Like :func:`sockets`, one record at a time (for machines with huge tables).
 
     >>> import procnet
     >>> sum(1 for _ in procnet.iter_sockets("tcp", owners=False))  # doctest: +SKIP
     3
     """
-    return Query(proto, **filters).iterate()
+    return _query(proto, None, filters).iterate()
 
 
 for _f in (sockets, listening, connections, iter_sockets):

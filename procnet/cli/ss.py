@@ -24,8 +24,10 @@ Where the output differs from ss, and why:
   (``peer_inode``, ``rqueue``, ``wqueue``); from the text table they print as 0, as ss's
   own /proc reader prints them. Rows are sorted by type and inode, as ss's /proc reader
   sorts them (ss's netlink order is the kernel's hash order).
-* ``-e`` ``sk:`` is the socket cookie with sock_diag, else the text table's (hashed)
-  pointer; ``-s``, ``-K``, ``-E``, ``-Z``, ``-N``, ``-A``, ``-f`` are not supported.
+* ``-e`` ``sk:`` is the socket cookie (``cookie``) with sock_diag, as ss prints it, else
+  the text table's (hashed) ``pointer``, as ss's own /proc reader prints it; a record with
+  neither prints no ``sk:``. ``-s``, ``-K``, ``-E``, ``-Z``, ``-N``, ``-A``, ``-f`` are not
+  supported.
 * ``-i`` and ``-m`` print what ss's tcp_show_info / tcp_stats_print and print_skmeminfo
   print, in their order, from the records' ``tcp_info`` and ``skmem`` (sock_diag only):
   a TAB line under each TCP (and, with ``-m``, UDP and raw) socket, on the socket's own
@@ -442,13 +444,19 @@ class Renderer:
         ext = ""
         if o.options and rec.timer != self._no_timer:
             timer = int(rec.timer)
+            # ss prints idiag_retrans: icsk_retransmits with timer 1, else icsk_probes_out
+            # (a source has the one its timer shows: see InetSocket.retransmits).
             retrans = rec.retransmits if timer == 1 else rec.probes
             ms = (rec.timer_expires * 1000 + self.hz - 1) // self.hz
-            ext += " timer:(%s,%s,%d)" % (rec.timer.ss_name, ms_timer(ms), retrans)
+            ext += " timer:(%s,%s,%d)" % (rec.timer.ss_name, ms_timer(ms), retrans or 0)
         if o.details:
             if rec.uid:
                 ext += " uid:%d" % rec.uid
-            ext += " ino:%d sk:%s" % (rec.inode, _sk(rec.pointer))
+            ext += " ino:%d" % rec.inode
+            if rec.cookie is not None:
+                ext += " sk:%x" % rec.cookie  # ss: sk:%llx of idiag_cookie
+            elif rec.pointer is not None:
+                ext += " sk:%s" % _sk(rec.pointer)
             if rec.shutdown is not None:
                 ext += " %s-%s" % ("-" if rec.shutdown & 1 else "<", "-" if rec.shutdown & 2 else ">")
         return ext
@@ -649,6 +657,7 @@ def tcp_info_text(ti: Any, listening: bool, show_options: bool, numeric: bool) -
 
 
 def _sk(pointer: str) -> str:
+    """The text table's pointer as ss's /proc reader prints it: ``%llx`` of the hex it read."""
     try:
         return "%x" % int(pointer, 16)
     except ValueError:
@@ -765,15 +774,17 @@ def run(argv: Sequence[str], out: IO[str], err: IO[str]) -> int:
         from .._parse.netlink import NetlinkUnavailable
 
         def query(backend: str) -> List[Any]:
-            return Query(
-                protos,
+            # the names ss's flags chose (a list of str) and the options they mean
+            selected: Any = protos
+            options: Dict[str, Any] = dict(
                 state=o.states,
                 owners=o.users,
                 root=fs.root,
                 filter=flt if flt is not None and flt.expression is not None else None,
                 backend=backend,
                 tcp_info=bool(o.info or o.memory),
-            ).run()
+            )
+            return Query(selected, **options).run()
 
         try:
             try:
