@@ -1,17 +1,20 @@
 """procnet's command line: ``procnet ss``, ``procnet lsof``, ``procnet capture``.
 
-``main(argv)`` returns the exit status (tests call it directly). Each subcommand lives
-in its own module, imported only when it is chosen, so that ``procnet ss -tln`` loads
-neither lsof's code nor the capture writer.
+``main(argv)`` returns the exit status (tests call it directly); ``run()`` runs
+``main(sys.argv[1:])`` and exits with that status, for launchers that ignore a return
+value (a zipapp's ``-m "procnet.cli:run"``). Each subcommand lives in its own module,
+imported only when it is chosen, so that ``procnet ss -tln`` loads neither lsof's code
+nor the capture writer. They are found relative to this package, so the command line
+also runs from a copy vendored under another name (``myapp._vendor.procnet.cli``).
 """
 
 from __future__ import annotations
 
 import importlib
 import sys
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, NoReturn, Optional, Sequence
 
-#: subcommand -> (module under procnet.cli, one-line summary)
+#: subcommand -> (module in this package, one-line summary)
 SUBCOMMANDS: Dict[str, "tuple[str, str]"] = {
     "ss": ("ss", "sockets, as iproute2's ss lists them (-tulpn, filters)"),
     "lsof": ("lsof", "open files of processes, as lsof lists them (-i, -p, PATH)"),
@@ -38,7 +41,7 @@ def _available() -> List[str]:
         if name == "capture":
             import importlib.util
 
-            if importlib.util.find_spec("procnet.cli.capture") is None:
+            if importlib.util.find_spec(__name__ + "." + module) is None:
                 continue
         names.append(name)
     return names
@@ -67,7 +70,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             % (name, ", ".join(_available()))
         )
         return 2
-    module = importlib.import_module("procnet.cli." + SUBCOMMANDS[name][0])
+    module = importlib.import_module("." + SUBCOMMANDS[name][0], __name__)
     entry: Callable[[List[str]], int] = getattr(module, "main")
     try:
         return int(entry(args[1:]))
@@ -82,4 +85,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 130
 
 
-__all__ = ["SUBCOMMANDS", "main"]
+def run() -> NoReturn:
+    """Run ``procnet`` with ``sys.argv[1:]`` and exit with its status (``sys.exit``)."""
+    sys.exit(main(sys.argv[1:]))
+
+
+__all__ = ["SUBCOMMANDS", "main", "run"]

@@ -1,9 +1,10 @@
 """Coverage-guided fuzzing of procnet's parsers with atheris (libFuzzer for Python).
 
-    .venv/bin/pip install atheris
-    .venv/bin/python tests/fuzz/fuzz_procnet.py TARGET [libFuzzer options]
-    .venv/bin/python tests/fuzz/fuzz_procnet.py inet:tcp6:little -max_total_time=60
-    .venv/bin/python tests/fuzz/fuzz_procnet.py --list
+    py=$(python3 tests/check.py --print-venv)/bin/python   # the venv tests/check.py made
+    "$py" -m pip install atheris
+    "$py" tests/fuzz/fuzz_procnet.py TARGET [libFuzzer options]
+    "$py" tests/fuzz/fuzz_procnet.py inet:tcp6:little -max_total_time=60
+    "$py" tests/fuzz/fuzz_procnet.py --list
 
 TARGET is a name from tests/fuzz/targets.py (``inet:<table>:<little|big>``, ``unix``,
 ``netlink-inet:<proto>:<order>``, ``netlink-unix:<order>``, ``fdinfo``, ``cmdline``,

@@ -5,7 +5,7 @@
 #   SECONDS_EACH=10 tests/fuzz/run_all.sh unix filter
 set -u
 cd "$(dirname "$0")/../.."
-py=${PYTHON:-.venv/bin/python}
+py=${PYTHON:-$(python3 tests/check.py --print-venv)/bin/python}  # default: tests/check.py's venv
 each=${SECONDS_EACH:-60}
 if [ "$#" -gt 0 ]; then list=("$@"); else mapfile -t list < <("$py" tests/fuzz/fuzz_procnet.py --list); fi
 status=0
