@@ -1,4 +1,7 @@
-"""Capture: the tree it writes reads back as the live answer, and it refuses to overwrite."""
+"""Capture: the tree it writes reads back as the live answer, privately, and it refuses to overwrite.
+
+What it refuses and how it stands up to links planted while it writes: test_capture_safety.py.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +13,8 @@ import pytest
 
 import procnet
 from procnet.cli import capture as capture_cli
+
+from test_capture_safety import assert_private
 
 
 def _population():
@@ -38,7 +43,14 @@ def test_capture_reads_back_as_the_live_answer(tmp_path) -> None:
     try:
         inodes = [os.fstat(s.fileno()).st_ino for s in socks]
         dest = str(tmp_path / "bundle")
-        manifest = procnet.capture(dest)
+        umask = os.umask(0)  # the bundle's modes must not depend on it
+        try:
+            manifest = procnet.capture(dest)
+        finally:
+            os.umask(umask)
+        # every process's fd links and fdinfo, its ns link, the tables: readable by the caller alone
+        dirs, files = assert_private(dest)
+        assert os.path.isdir(os.path.join(dest, str(os.getpid()), "fdinfo")) and files > 5
         live = procnet.sockets("all", inode=inodes)
         captured = procnet.sockets("all", inode=inodes, root=dest)
         assert len(live) == len(socks)

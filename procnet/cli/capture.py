@@ -5,11 +5,23 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import List, Optional
+from typing import Any, List, Optional
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, its messages escaped: an argument quoted in an error (``unrecognized
+    arguments: ...``) cannot drive the terminal. Each line is escaped on its own, so the
+    usage text keeps its lines."""
+
+    def _print_message(self, message: str, file: Any = None) -> None:
+        from .render import escape_text
+
+        if message:
+            super()._print_message("\n".join(escape_text(line) for line in message.split("\n")), file)
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="procnet capture",
         description=(
             "Copy what procnet reads (socket tables, fd links, fdinfo, comm, cmdline, status, "
@@ -17,7 +29,14 @@ def main(argv: Optional[List[str]] = None) -> int:
             "procnet.sockets(root=DIR) then answers as the live machine did."
         ),
     )
-    parser.add_argument("dir", metavar="DIR", help="a new (or empty) directory to write")
+    parser.add_argument(
+        "dir",
+        metavar="DIR",
+        help=(
+            "the bundle: a new directory (made 0700; its parent must exist), or an empty one owned by "
+            "you and writable by nobody else; files are written 0600"
+        ),
+    )
     from .._proc import DEFAULT_ROOT
 
     parser.add_argument("--root", default=DEFAULT_ROOT, help="proc root to capture (default %(default)s)")
@@ -29,12 +48,14 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     from .._capture import capture
     from .._errors import ProcNetError
+    from .render import escape_text
 
     netns = "all" if args.all_netns else args.netns_pid
     try:
         manifest = capture(args.dir, root=args.root, netns=netns, all_fdinfo=args.all_fdinfo)
     except (ProcNetError, OSError) as exc:
-        print("procnet capture: %s" % exc, file=sys.stderr)
+        # paths in the message are the caller's or come from the captured tree: escape them
+        print("procnet capture: %s" % escape_text(str(exc)), file=sys.stderr)
         return 1
     summary = {k: manifest[k] for k in ("kernel", "byteorder", "time", "netns", "tables", "denied", "vanished")}
     print(json.dumps(summary, sort_keys=True))
