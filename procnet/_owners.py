@@ -6,6 +6,30 @@ straight on a query's records (:func:`scan_into`). It never opens a descriptor's
 exits during the scan, a descriptor that closes, a directory it may not read are normal:
 they end up in the :class:`ScanReport`, so that "nobody holds this socket" can be told
 from "whoever holds it could not be seen".
+
+What must stay true, pid by pid (:func:`_inspect`):
+
+* The name is the program's that held the descriptors. The ``exe`` link is read before
+  the fd listing and again after the name. fs/exec.c begin_new_exec switches to the new
+  program's mm (and so its ``exe``) before it closes the close-on-exec descriptors and
+  sets the new name, so a socket listed before an exec and a name read after it are
+  told apart by the link: the pid is read again (at most ``_EXEC_RETRIES`` times; then
+  its owners stand with the last name and the pid is reported ``changed``). An exec of
+  the same file is not seen; the name is then the same. One readlink per process: a
+  ``stat`` read costs ten times more on some machines (measured on a VM: 39 us against
+  3.3 us).
+* Threads cost one system call each. A thread has a descriptor table of its own only
+  after clone() without CLONE_FILES or unshare(CLONE_FILES); kcmp(2) KCMP_FILES says
+  whether it shares its process's (``ProcFS.same_descriptor_table``). Only a thread
+  with a table of its own is read (whole, so the same descriptor numbers pointing
+  elsewhere are seen), one thread per table, and only its owners carry a ``tid``.
+  Where kcmp cannot answer (not the live proc of the reader's pid namespace, kcmp
+  refused), a thread whose fd listing equals the leader's is taken to share it, and the
+  pid is reported in ``unverified_threads``. A capture holds only threads with tables
+  of their own, each read whole.
+* ``complete`` is True only when every task that can hold a socket was inspected:
+  nothing denied or hidden, the proc mount's pid namespace the initial one (else
+  processes outside it may hold sockets), every thread checked, every name settled.
 """
 
 from __future__ import annotations
@@ -16,7 +40,7 @@ from bisect import bisect_left
 from operator import attrgetter
 from typing import AbstractSet, Callable, Dict, Iterable, List, Optional, Tuple
 
-from ._errors import ParseError
+from ._errors import ParseError, ProcNetError
 from ._parse.process import (
     PF_KTHREAD,
     fdinfo_flags,
@@ -27,7 +51,7 @@ from ._parse.process import (
     stat_flags,
     status_uids,
 )
-from ._proc import Denied, Gone, ProcessDir, ProcFS
+from ._proc import Denied, Gone, ProcessDir, ProcFS, is_decimal_name
 from ._records import Owner, Process, Socket, fast_constructor
 
 new_owner = fast_constructor(Owner)
@@ -38,21 +62,80 @@ _set = object.__setattr__
 class ScanReport:
     """What the descriptor scan could and could not see.
 
-    ``denied``: pids whose descriptors procnet may not read (another user's process,
-    hidepid=1, a capture's record). ``vanished``: pids that exited during the scan (they
-    hold nothing any more). ``hidden``: the proc mount hides other users' processes
-    entirely (hidepid=2), so some processes were not even listed. ``complete`` is True
-    when every process that can hold a socket was inspected.
+    ``scanned``: processes whose descriptors were read. ``denied``: pids whose
+    descriptors procnet may not read (another user's process, hidepid=1, a capture's
+    record). ``vanished``: pids that exited during the scan (they hold nothing any more).
+    ``hidden``: the proc mount hides other users' processes entirely (hidepid=2), so some
+    processes were not even listed. ``missing``: pids asked for with ``pid=`` that did
+    not exist when the scan began. ``initial_pid_namespace``: whether the proc mount's
+    pid namespace is the initial one (True), another one (False: processes outside it,
+    which may hold sockets, are not under the root), or unknown (None).
+    ``unverified_threads``: pids with threads whose descriptor tables could not be
+    checked (kcmp unavailable or refused: a thread with a table of its own and the same
+    descriptor numbers as its process would not be seen). ``changed``: pids whose
+    program changed (execve) every time their descriptors were read; their owners carry
+    the last name read. ``malformed``: pids with entries in their descriptor directory
+    that are not descriptors (a name that is no number, a plain file, a ``socket:[...]``
+    link whose inode is no number: only a capture from elsewhere has them); they were
+    skipped, and an owner could hide there.
+
+    ``complete`` is True when every task that can hold a socket was inspected, so that a
+    socket with no owner is held by nobody; ``reasons`` says in words why not.
     """
 
     scanned: int
     denied: Tuple[int, ...] = ()
     vanished: Tuple[int, ...] = ()
     hidden: bool = False
+    missing: Tuple[int, ...] = ()
+    initial_pid_namespace: Optional[bool] = True
+    unverified_threads: Tuple[int, ...] = ()
+    changed: Tuple[int, ...] = ()
+    malformed: Tuple[int, ...] = ()
 
     @property
     def complete(self) -> bool:
-        return not self.denied and not self.hidden
+        return (
+            not self.denied
+            and not self.hidden
+            and self.initial_pid_namespace is True
+            and not self.unverified_threads
+            and not self.changed
+            and not self.malformed
+        )
+
+    @property
+    def reasons(self) -> Tuple[str, ...]:
+        """Why owners may be missing, one short sentence each (empty when ``complete``).
+
+        >>> ScanReport(3, denied=(1,), initial_pid_namespace=False).reasons[0]
+        'the descriptors of pid 1 could not be read'
+        """
+        out = []
+        if self.denied:
+            out.append("the descriptors of pid %s could not be read" % _pids_text(self.denied))
+        if self.hidden:
+            out.append("the proc mount hides other users' processes (hidepid)")
+        if self.initial_pid_namespace is False:
+            out.append("the proc mount's pid namespace is not the initial one: processes outside it may hold sockets")
+        elif self.initial_pid_namespace is None:
+            out.append("whether the proc mount's pid namespace is the initial one is unknown: "
+                       "processes outside it may hold sockets")
+        if self.unverified_threads:
+            out.append("threads of pid %s could not be checked for descriptor tables of their own"
+                       % _pids_text(self.unverified_threads))
+        if self.changed:
+            out.append("pid %s changed program (execve) every time its descriptors were read"
+                       % _pids_text(self.changed))
+        if self.malformed:
+            out.append("entries of the descriptor directory of pid %s are not descriptors and were skipped"
+                       % _pids_text(self.malformed))
+        return tuple(out)
+
+
+def _pids_text(pids: Tuple[int, ...]) -> str:
+    more = len(pids) - 5
+    return ", ".join(str(p) for p in pids[:5]) + (" and %d more" % more if more > 0 else "")
 
 
 @dataclasses.dataclass
@@ -132,6 +215,16 @@ def _is_kernel_thread(proc: ProcessDir) -> bool:
         return False
 
 
+def _program(proc: ProcessDir) -> Optional[str]:
+    """The target of the process's ``exe`` link (its program file), or None where there is
+    none to read: a kernel thread, a process exiting (its fd listing then says so), a
+    capture (which does not keep it)."""
+    try:
+        return proc.readlink("exe")
+    except ProcNetError:
+        return None
+
+
 def scan(
     fs: ProcFS,
     *,
@@ -143,7 +236,8 @@ def scan(
     """Build the inode -> owners index.
 
     ``inodes`` limits the index to those sockets (others are skipped after readlink).
-    ``pids`` limits the scan to those processes. ``threads`` also reads the descriptor
+    ``pids`` limits the scan to those processes (the root is listed once: a pid not in
+    it costs nothing and is reported ``missing``). ``threads`` also reads the descriptor
     tables of threads that do not share their process's (``task/<tid>/fd``).
     ``details`` reads each owning process's cmdline and uid too.
     """
@@ -187,29 +281,56 @@ def _run(
     threads: bool,
     details: bool,
 ) -> ScanReport:
-    order = fs.pids() if pids is None else sorted(set(pids))
+    missing: Tuple[int, ...] = ()
+    if pids is None:
+        order = fs.pids()
+    else:
+        # One listing of the root, not one open per pid asked for: a pid that does not
+        # exist costs nothing and is told apart from one that exits during the scan.
+        asked = set(pids)
+        listed = fs.pids()
+        order = sorted(asked.intersection(listed))
+        missing = tuple(sorted(asked.difference(listed)))
+    mode = _thread_mode(fs) if threads else None
 
     def inspect(pid: int) -> _Seen:
-        return _inspect(fs, pid, inodes, threads, details)
+        return _inspect(fs, pid, inodes, mode, details)
 
     _scan_pids(inspect, order, part)
     denied = set(part.denied)
     denied.update(fs.recorded_denied())
-    return ScanReport(part.scanned, tuple(sorted(denied)), tuple(part.vanished), fs.hides_processes())
+    unverified = set(part.unverified)
+    unverified.update(fs.recorded_pids("unverified_threads"))
+    changed = set(part.changed)
+    changed.update(fs.recorded_pids("changed"))
+    return ScanReport(
+        part.scanned,
+        tuple(sorted(denied)),
+        tuple(part.vanished),
+        fs.hides_processes(),
+        missing=missing,
+        initial_pid_namespace=fs.initial_pid_namespace(),
+        unverified_threads=tuple(sorted(unverified)),
+        changed=tuple(sorted(changed)),
+        malformed=tuple(sorted(set(part.malformed) | set(fs.recorded_pids("malformed")))),
+    )
 
 
 class _Part:
     """What the scan saw, pid after pid: owners (kept by a subclass) and what it could not see."""
 
-    __slots__ = ("denied", "vanished", "scanned")
+    __slots__ = ("denied", "vanished", "scanned", "unverified", "changed", "malformed")
 
     def __init__(self) -> None:
         self.denied: List[int] = []
         self.vanished: List[int] = []
+        self.unverified: List[int] = []
+        self.malformed: List[int] = []
+        self.changed: List[int] = []
         self.scanned = 0
 
     def add(self, pid: int, seen: _Seen) -> None:
-        status, owned, extra, process = seen
+        status, owned, extra, process, flags = seen
         if status is _VANISHED:
             self.vanished.append(pid)
             return
@@ -218,8 +339,14 @@ class _Part:
             return
         if status is not _SKIPPED:
             self.scanned += 1
+        if flags & _UNVERIFIED:
+            self.unverified.append(pid)
+        if flags & _MALFORMED:
+            self.malformed.append(pid)
         if status is _NAMELESS:
             self.denied.append(pid)
+        elif status is _CHANGED:
+            self.changed.append(pid)
         if process is not None:
             self.owners(pid, owned, extra, process)
 
@@ -295,8 +422,13 @@ def _attach_more(records: List[Socket], keys: List[int], i: int, owner: Owner) -
 
 
 # What the scan learned about one pid: (status, (fd, inode) of its sockets, (fd, inode,
-# tid) of those only its threads hold, process).
-_Seen = Tuple[str, List[Tuple[int, int]], List[Tuple[int, int, Optional[int]]], Optional[Process]]
+# tid) of those only its threads hold, process, whether some thread of it could not be
+# checked for a descriptor table of its own).
+_Seen = Tuple[str, List[Tuple[int, int]], List[Tuple[int, int, Optional[int]]], Optional[Process], int]
+#: the last element of a _Seen: its process's threads could not all be checked; entries
+#: of its fd directory were skipped (ProcessDir.skipped)
+_UNVERIFIED = 1
+_MALFORMED = 2
 _OK = "ok"
 _VANISHED = "vanished"
 _DENIED = "denied"
@@ -305,36 +437,58 @@ _SKIPPED = "skipped"
 #: descriptors read, name not (a capture whose comm is a link, a hidepid race): the
 #: owners stand, the pid is reported denied
 _NAMELESS = "nameless"
+#: the program changed (execve) on every read: the last owners stand with the last name,
+#: the pid is reported changed
+_CHANGED = "changed"
 _NONE: List[Tuple[int, int]] = []
 _NO_EXTRA: List[Tuple[int, int, Optional[int]]] = []
 
+#: How many times a pid whose program changed during its reading is read again.
+_EXEC_RETRIES = 2
+
 
 def _inspect(
-    fs: ProcFS, pid: int, inodes: Optional[AbstractSet[int]], threads: bool, details: bool
+    fs: ProcFS, pid: int, inodes: Optional[AbstractSet[int]], mode: Optional[str], details: bool
 ) -> _Seen:
-    """The sockets one process holds (and its name when it holds any)."""
+    """The sockets one process holds (and its name when it holds any).
+
+    ``mode``: how threads are told apart (:func:`_thread_mode`), None for no threads.
+    The ``exe`` link is read before the descriptors and after the name: when it differs
+    the program changed meanwhile (execve), and the pid is read again.
+    """
     try:
         proc = fs.process(pid)
     except Gone:
-        return _VANISHED, _NONE, _NO_EXTRA, None
+        return _VANISHED, _NONE, _NO_EXTRA, None, 0
     except Denied:
-        return _DENIED, _NONE, _NO_EXTRA, None
+        return _DENIED, _NONE, _NO_EXTRA, None, 0
     with proc:
-        try:
-            names, found = proc.socket_fds(inodes)
-            extra = _thread_sockets(proc, names, found, inodes) if threads else _NO_EXTRA
-        except Gone:
-            return _VANISHED, _NONE, _NO_EXTRA, None
-        except Denied:
-            return (_SKIPPED if _is_kernel_thread(proc) else _DENIED), _NONE, _NO_EXTRA, None
-        if not found and not extra:
-            return _OK, _NONE, _NO_EXTRA, None
-        try:
-            return _OK, found, extra, read_process(proc, details=details)
-        except Gone:
-            return _VANISHED, _NONE, _NO_EXTRA, None
-        except Denied:
-            return _NAMELESS, found, extra, Process(pid, "?")
+        before = _program(proc)
+        for _ in range(1 + _EXEC_RETRIES):
+            try:
+                names, found = proc.socket_fds(inodes)
+                if mode is None or not _may_have_threads(mode, proc, names):
+                    extra, unverified = _NO_EXTRA, False
+                else:
+                    extra, unverified = _thread_pairs(fs, proc, mode, names, found, inodes)
+            except Gone:
+                return _VANISHED, _NONE, _NO_EXTRA, None, 0
+            except Denied:
+                return (_SKIPPED if _is_kernel_thread(proc) else _DENIED), _NONE, _NO_EXTRA, None, 0
+            flags = (_UNVERIFIED if unverified else 0) | (_MALFORMED if proc.skipped else 0)
+            if not found and not extra:
+                return _OK, _NONE, _NO_EXTRA, None, flags
+            try:
+                process = read_process(proc, details=details)
+            except Gone:
+                return _VANISHED, _NONE, _NO_EXTRA, None, 0
+            except Denied:
+                return _NAMELESS, found, extra, Process(pid, "?"), flags
+            after = _program(proc)
+            if after == before:
+                return _OK, found, extra, process, flags
+            before = after
+        return _CHANGED, found, extra, process, flags
 
 
 #: Below this many processes the scan runs in the calling thread alone.
@@ -419,42 +573,125 @@ def _scan_pids(work: Callable[[int], _Seen], pids: List[int], part: _Part) -> No
         raise errors[0]
 
 
-def _thread_sockets(
+# How the threads of a process are told apart (decided once per scan, _thread_mode):
+#: kcmp(2) on the live proc: one system call per thread
+_KCMP = "kcmp"
+#: a capture: it holds only threads with descriptor tables of their own, each read whole
+_RECORDED = "recorded"
+#: no kcmp: a thread whose fd listing equals the leader's is taken to share its table
+_LISTING = "listing"
+
+
+def _thread_mode(fs: ProcFS) -> str:
+    if fs.compares_descriptor_tables():
+        return _KCMP
+    return _RECORDED if fs.manifest else _LISTING
+
+
+def _may_have_threads(mode: str, proc: ProcessDir, names: List[str]) -> bool:
+    """False when the process has one thread (one lstat(), no ``task/`` listing then).
+
+    Not in a capture (it reads every thread directory it holds), and not when the fd
+    listing was empty: a process whose leader exited while other threads live lists no
+    descriptors under its pid, though its threads hold the table."""
+    return mode is _RECORDED or not names or proc.threads() != 1
+
+
+def _own_tables(
+    fs: Optional[ProcFS], proc: ProcessDir, mode: str, leader_names: List[str],
+    read: Callable[[ProcessDir, int], None],
+) -> bool:
+    """``read(task, tid)`` for one thread of each descriptor table of ``proc`` other than
+    its leader's; True when some thread could not be checked (then it may hold a table
+    of its own that was not read).
+
+    With kcmp a thread costs that one call unless its table is its own; a thread whose
+    table another one already read shares that one (kcmp against it) and is not read
+    again. Without kcmp the thread's fd directory is listed and read only when the
+    listing differs from the leader's.
+    """
+    try:
+        tids = [int(t) for t in proc.listdir("task") if is_decimal_name(t)]
+    except Gone:
+        return False  # exited: the next read of the process says so
+    except Denied:
+        return True  # nothing known of its threads
+    pid = proc.pid
+    tables: List[int] = []  # a thread of each own table read (kcmp mode)
+    leader_fds: Optional[AbstractSet[str]] = None
+    unverified = False
+    for tid in tids:
+        if tid == pid:
+            continue
+        try:
+            shares = _shares_table(fs, mode, pid, tid, tables)
+            if shares:
+                continue  # one system call (kcmp) for this thread, nothing else
+            with proc.task(tid) as task:
+                if shares is None:
+                    if leader_fds is None:
+                        leader_fds = set(leader_names)
+                    if set(task.fds()) == leader_fds:
+                        unverified = True  # the same numbers: taken to be the same table
+                        continue
+                else:
+                    tables.append(tid)
+                read(task, tid)
+        except Gone:
+            continue  # the thread exited
+        except Denied:
+            unverified = True
+    return unverified
+
+
+def _shares_table(fs: Optional[ProcFS], mode: str, pid: int, tid: int, tables: List[int]) -> Optional[bool]:
+    """True: ``tid`` shares the leader's table or one already read; False: its own, to
+    read; None: kcmp cannot tell (compare the listings). Raises Gone for an exited task."""
+    if mode is _RECORDED:
+        return False
+    if mode is _LISTING or fs is None:
+        return None
+    same = fs.same_descriptor_table(pid, tid)
+    if same is not False:
+        return same
+    for other in tables:
+        if fs.same_descriptor_table(other, tid):
+            return True
+    return False
+
+
+def _thread_pairs(
+    fs: Optional[ProcFS],
     proc: ProcessDir,
+    mode: str,
     leader_names: List[str],
     leader: List[Tuple[int, int]],
     wanted: Optional[AbstractSet[int]],
-) -> List[Tuple[int, int, Optional[int]]]:
-    """(fd, inode, tid) of sockets of threads whose descriptor table is not their process's.
-
-    A thread made with clone() without CLONE_FILES, or that called unshare(CLONE_FILES),
-    has a table of its own. Threads that share the table list the same descriptor
-    numbers, so only a thread whose fd listing differs from the leader's is read. (A
-    thread whose own table holds exactly the same numbers, pointing elsewhere, is not
-    seen: the listing is all that tells them apart without reading every link.)
-    """
-    try:
-        tids = [int(t) for t in proc.listdir("task") if t.isdigit()]
-    except (Gone, Denied):
-        return []
-    if len(tids) <= 1:
-        return []
-    leader_fds = set(leader_names)
-    leader_pairs = set(leader)
+) -> Tuple[List[Tuple[int, int, Optional[int]]], bool]:
+    """(fd, inode, tid) of the sockets in descriptor tables of threads that the leader's
+    table does not hold at the same number (each pair once, with the first thread's tid),
+    and whether some thread could not be checked (see :func:`_own_tables`)."""
+    seen = set(leader)
     extra: List[Tuple[int, int, Optional[int]]] = []
-    for tid in tids:
-        if tid == proc.pid:
-            continue
-        try:
-            with proc.task(tid) as task:
-                if set(task.fds()) == leader_fds:
-                    continue
-                for fd, inode in task.socket_fds(wanted)[1]:
-                    if (fd, inode) not in leader_pairs:
-                        extra.append((fd, inode, tid))
-        except (Gone, Denied):
-            continue
-    return extra
+
+    def read(task: ProcessDir, tid: int) -> None:
+        for pair in task.socket_fds(wanted)[1]:
+            if pair not in seen:
+                seen.add(pair)
+                extra.append((pair[0], pair[1], tid))
+
+    unverified = _own_tables(fs, proc, mode, leader_names, read)
+    return (extra if extra else _NO_EXTRA), unverified
 
 
-__all__ = ["OwnerIndex", "SOCKET_MODE", "ScanReport", "fd_mode", "read_process", "scan", "scan_into"]
+def thread_tables(fs: ProcFS, proc: ProcessDir, leader_names: List[str]) -> Tuple[List[int], bool]:
+    """For a capture writer: the tids of ``proc``'s threads that have descriptor tables
+    of their own (one thread per table), and whether some thread could not be checked
+    (kcmp unavailable or refused: record the pid under ``"unverified_threads"``).
+    ``leader_names`` is the leader's fd listing. Raises nothing for a thread that exits."""
+    tids: List[int] = []
+    unverified = _own_tables(fs, proc, _thread_mode(fs), leader_names, lambda task, tid: tids.append(tid))
+    return tids, unverified
+
+
+__all__ = ["OwnerIndex", "SOCKET_MODE", "ScanReport", "fd_mode", "read_process", "scan", "scan_into", "thread_tables"]

@@ -10,7 +10,7 @@ import sys
 import tempfile
 import textwrap
 import time
-from typing import Dict, List, Tuple
+from typing import Callable, Dict, List, Tuple
 
 import pytest
 from hypothesis import given, settings
@@ -28,6 +28,34 @@ def fixture(name: str) -> str:
     return os.path.join(FIXTURES, name)
 
 
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], str]:
+    """A fixture tree whose manifest records that its pid namespace is the initial one.
+
+    A capture without ``initial_pid_namespace`` does not say whether processes outside
+    its pid namespace could hold sockets, so its owners are not known to be complete;
+    the copy adds the key where the committed manifest lacks it."""
+    made: Dict[str, str] = {}
+
+    def copy(name: str) -> str:
+        if name not in made:
+            import json
+            import shutil
+
+            dest = str(tmp_path_factory.mktemp("recorded") / name)
+            shutil.copytree(fixture(name), dest, symlinks=True)
+            path = os.path.join(dest, "procnet-manifest.json")
+            with open(path) as f:
+                manifest = json.load(f)
+            manifest.setdefault("initial_pid_namespace", True)
+            with open(path, "w") as f:
+                json.dump(manifest, f)
+            made[name] = dest
+        return made[name]
+
+    return copy
+
+
 def owners_of(sock: procnet.Socket) -> List[Tuple[int, int, str, str]]:
     return sorted((o.pid, o.fd, o.mode, o.comm) for o in sock.owners)
 
@@ -39,8 +67,8 @@ def by_inode(result: List[procnet.Socket]) -> Dict[int, procnet.Socket]:
 # -- fixture trees ---------------------------------------------------------------------
 
 
-def test_forked_listener_lists_every_owner_with_its_own_fd() -> None:
-    result = procnet.sockets("tcp", root=fixture("owners-forked-listener"))
+def test_forked_listener_lists_every_owner_with_its_own_fd(recorded: Callable[[str], str]) -> None:
+    result = procnet.sockets("tcp", root=recorded("owners-forked-listener"))
     listener = by_inode(result)[5001]
     assert owners_of(listener) == [(100, 3, "u", "nginx"), (101, 3, "u", "nginx"), (102, 3, "u", "nginx")]
     assert listener.owners_complete is True
@@ -59,14 +87,14 @@ def test_time_wait_row_has_no_owner_and_that_is_complete() -> None:
     assert tw[0].owners == () and tw[0].owners_complete is True
 
 
-def test_socket_nobody_holds_is_known_to_have_no_owner() -> None:
-    result = procnet.sockets("tcp", root=fixture("owners-forked-listener"))
+def test_socket_nobody_holds_is_known_to_have_no_owner(recorded: Callable[[str], str]) -> None:
+    result = procnet.sockets("tcp", root=recorded("owners-forked-listener"))
     orphan = by_inode(result)[5003]
     assert orphan.owners == () and orphan.owners_complete is True
 
 
-def test_vanished_pid_is_reported_not_raised() -> None:
-    result = procnet.sockets("all", root=fixture("owners-forked-listener"))
+def test_vanished_pid_is_reported_not_raised(recorded: Callable[[str], str]) -> None:
+    result = procnet.sockets("all", root=recorded("owners-forked-listener"))
     assert result.report is not None
     assert result.report.vanished == (103,)
     assert result.report.denied == ()
@@ -213,7 +241,7 @@ def test_owners_stored_on_records_equal_the_index(inodes: List[int], pids: List[
     index = _owners._Index()
     for n, (owned, extra) in enumerate(pids):
         pid = 100 + n
-        seen = (_owners._OK, owned, extra, procnet.Process(pid, "p%d" % pid))
+        seen = (_owners._OK, owned, extra, procnet.Process(pid, "p%d" % pid), False)
         attach.add(pid, seen)  # type: ignore[arg-type]
         index.add(pid, seen)  # type: ignore[arg-type]
     for rec in records:
@@ -523,7 +551,7 @@ def test_threaded_scan_raises_a_readers_error_and_leaves_no_thread(monkeypatch: 
     def work(pid: int) -> object:
         if pid == 57:
             raise procnet.ProcNetError("pid 57: cannot read (test)")
-        return (_owners._OK, [], [], None)
+        return (_owners._OK, [], [], None, False)
 
     before = threading.active_count()
     with pytest.raises(procnet.ProcNetError, match="pid 57"):
@@ -542,7 +570,7 @@ def test_threaded_scan_interrupted_while_indexing_stops_its_readers(monkeypatch:
     def work(pid: int) -> object:
         calls.append(pid)
         time.sleep(0.002)
-        return (_owners._OK, [], [], None)
+        return (_owners._OK, [], [], None, False)
 
     def interrupted(self: object, pid: int, seen: object) -> None:
         raise KeyboardInterrupt
