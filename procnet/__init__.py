@@ -40,6 +40,7 @@ _LAZY: Dict[str, str] = {
     "ParseError": "_errors",
     "ProcNetError": "_errors",
     "ProcRootError": "_errors",
+    "UnsafeFile": "_errors",
     "to_jsonable": "_json",
     "ScanReport": "_owners",
     "INET_TABLES": "_parse._common",
@@ -106,6 +107,7 @@ __all__ = [
     "Timer",
     "UnixFlag",
     "UnixSocket",
+    "UnsafeFile",
     "capture",
     "compile_filter",
     "connections",
@@ -125,7 +127,7 @@ __all__ = [
 
 if TYPE_CHECKING:
     from ._capture import CaptureError, capture
-    from ._errors import AccessDenied, NoSuchProcess, ParseError, ProcNetError, ProcRootError
+    from ._errors import AccessDenied, NoSuchProcess, ParseError, ProcNetError, ProcRootError, UnsafeFile
     from ._filter import Filter, FilterError, compile_filter
     from ._services import port_range, service_name, service_port
     from ._json import to_jsonable
