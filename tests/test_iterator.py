@@ -123,3 +123,33 @@ def test_a_table_the_kernel_cannot_dump_is_read_as_text(pair: Dict[str, Any], mo
     out = {s.inode: s for s in procnet.iter_sockets("tcp4", backend="netlink") if s.inode in mine}
     assert set(out) == mine
     assert all(s.owners and s.owners[0].pid == os.getpid() for s in out.values())
+
+
+def test_unix_iterator_holds_the_tables_text_plus_a_constant(tmp_path: Any) -> None:
+    # Not live: a proc tree with a 20,000-row net/unix (net/unix/af_unix.c unix_seq_show
+    # format; embryos, inode 0, so that no memory of recent inodes builds up). Before the
+    # parser streamed, the first record came after a tuple per row: about ten times the
+    # table. Now the query holds the table as read (bytes and text: at most three times its
+    # size, less where the read path keeps one copy) and the parser a bounded slice of rows.
+    import tracemalloc
+
+    if tracemalloc.is_tracing():
+        pytest.skip("tracemalloc is already tracing in this process")
+    rows = 20_000
+    (tmp_path / "net").mkdir()
+    text = "Num       RefCount Protocol Flags    Type St Inode Path\n" + "".join(
+        "%016x: 00000003 00000000 00000000 0001 02     0 /run/app/worker.sock\n" % i for i in range(rows))
+    (tmp_path / "net" / "unix").write_bytes(text.encode())
+    it = procnet.iter_sockets("unix", root=str(tmp_path), owners=False)
+    tracemalloc.start()
+    try:
+        first = next(it)
+        at_first = tracemalloc.get_traced_memory()[1]
+        count = 1 + sum(1 for _ in it)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert (first.path, count) == ("/run/app/worker.sock", rows)
+    bound = 3 * len(text) + (1 << 20)
+    assert at_first < bound, "the first record came after %.1f times the table" % (at_first / len(text))
+    assert peak < bound, "iterating peaked at %.1f times the table" % (peak / len(text))

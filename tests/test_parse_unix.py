@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from procnet import ParseError, SocketStatus, TcpState, UnixFlag, UnixSocket, format_unix, parse_unix
+from procnet._parse import unix as unix_parser
 from procnet._parse.unix import unix_state
 
 import strategies as S
@@ -320,3 +321,180 @@ def test_huge_inode_is_a_parse_error() -> None:
         parse(table(CLIENT.replace(b"1609570", b"9" * 5000)))
     with pytest.raises(ParseError):
         parse(table(CLIENT.replace(b"1609570", "\u0663".encode())))
+
+
+# -- streaming: one record at a time ------------------------------------------------------------
+#
+# The parser reads the text as it goes: nothing proportional to the table is built before
+# the first record (once it held a tuple per row, about ten times the table), and a bad line
+# is reported when the iteration reaches it. The lists built on it (procnet.sockets(...))
+# read every row before they return, so they still raise before returning anything.
+
+# An embryo (St 02, inode 0: never merged as a duplicate, so the parser's memory of recent
+# inodes stays empty and only what the parser itself holds is measured), with a path.
+_EMBRYO_ROW = "%016x: 00000003 00000000 00000000 0001 02     0 /run/app/worker.sock\n"
+
+
+def _embryo_table(rows: int, tail: str = "") -> str:
+    # net/unix/af_unix.c unix_seq_show; a path holding a newline near the end (its row
+    # takes two physical lines), then ``tail``.
+    body = "".join([_EMBRYO_ROW % i for i in range(rows)])
+    return HEADER.decode() + "\n" + body + NEWLINE_1.decode() + "\n" + NEWLINE_2.decode() + "\n" + tail
+
+
+def _traced_peak(work: Any) -> int:
+    """The peak of Python allocations (tracemalloc) while ``work()`` runs."""
+    import tracemalloc
+
+    if tracemalloc.is_tracing():
+        pytest.skip("tracemalloc is already tracing in this process")
+    tracemalloc.start()
+    try:
+        work()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+KiB = 1 << 10
+
+
+def test_first_record_comes_before_the_table_is_read_and_a_bad_last_line_only_at_the_end() -> None:
+    rows = 50_000
+    bad = CLIENT.replace(b"00000003 ", b"0000003 ", 1).decode()
+    # a row without a path, so that the bad line cannot continue a path (about 3.8 MB of text)
+    text = _embryo_table(rows, CLIENT.decode() + "\n" + bad + "\n")
+    it = parse_unix(text, path="/proc/net/unix")
+    first: List[UnixSocket] = []
+    peak = _traced_peak(lambda: first.append(next(it)))
+    assert first[0].inode == 0 and first[0].pointer == "%016x" % 0
+    # A tuple per row would be tens of MB here; the parser holds one slice's rows (16 KiB
+    # of text, about 200 rows: about 100 KiB) and its own state.
+    assert peak < 1024 * KiB, "the first record cost %d KiB of allocations" % (peak // KiB)
+    got = 1
+    with pytest.raises(ParseError) as info:
+        for _ in it:
+            got += 1
+    # every row before the bad line's was yielded first, the newline path joined; the row
+    # just before it is pending (a next line could have continued its path)
+    assert got == rows + 1
+    assert (info.value.lineno, info.value.line) == (rows + 5, bad)
+
+
+def test_iterating_a_whole_table_holds_a_bounded_slice_of_it() -> None:
+    rows = 10_000  # a tuple per row would be about 6 MB (tracemalloc makes each row slow)
+    text = _embryo_table(rows)
+    count = [0]
+
+    def consume() -> None:
+        for _ in parse_unix(text):
+            count[0] += 1
+
+    peak = _traced_peak(consume)
+    assert count[0] == rows + 1
+    assert peak < 1024 * KiB, "iterating %d rows peaked at %d KiB of allocations" % (rows, peak // KiB)
+
+
+# A model of the parser written plainly, line by line, from the module docstring: a line
+# shaped like a row (strategies' UNIX_ROW, procnet._parse.unix._ROW) starts a row; any other
+# line continues the path of the row before it, if that row has one, and is bad otherwise;
+# a row is complete when the next row starts. It yields the events in the order a caller
+# sees them: ("error", lineno, line) when a bad line is reached, ("record", r) when a row is.
+
+
+def _model(text: str, states: Optional[List[TcpState]]) -> List[Any]:
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    events: List[Any] = []
+    seen = set()
+    pending: Optional[List[Any]] = None  # [groups, continuation lines]
+
+    def complete(groups: Any, rest: List[str]) -> None:
+        pointer, refcount, protocol, flags, type_, status, inode, name = groups
+        if int(inode) and int(inode) in seen:
+            return
+        seen.add(int(inode))
+        flags, status = int(flags, 16), int(status, 16)
+        state = unix_state(flags, status)
+        if states is not None and state not in states:
+            return
+        path = None if name is None else "\n".join([name[1:]] + rest)
+        events.append(("record", UnixSocket(int(type_, 16), state, SocketStatus(status), UnixFlag(flags),
+                                            int(refcount, 16), int(inode), path, pointer, int(protocol, 16))))
+
+    for lineno, line in enumerate(lines[1:], 2):
+        m = S.UNIX_ROW.match(line)
+        if m is None:
+            if pending is not None and pending[0][7] is not None:
+                pending[1].append(line)
+            else:
+                events.append(("error", lineno, line))
+            continue
+        if pending is not None:
+            complete(*pending)
+        pending = [m.groups(), []]
+    if pending is not None:
+        complete(*pending)
+    return events
+
+
+_BAD_LINES = ["", "sock", "garbage line", "   ", "\r", CLIENT.decode()[:30], CLIENT.decode().replace(" 03 ", " 3 "),
+              LISTENER.decode() + "\x00", "0000000000000000: 00000002"]
+
+
+@st.composite
+def _messy_tables(draw: Any) -> str:
+    """format_unix's text, then rows repeated (the kernel lists a socket twice when its
+    table changes between two reads), bad lines inserted anywhere after the header (after
+    a row with a path they continue it), perhaps the last newline cut."""
+    lines = format_unix(draw(S.unix_tables())).split("\n")[:-1]
+    for _ in range(draw(st.integers(0, 5))):
+        at = draw(st.integers(1, len(lines)))
+        what = draw(st.sampled_from(["repeat", "bad", "unbound row, bad"]))
+        if what == "repeat" and len(lines) > 1:
+            lines.insert(at, lines[draw(st.integers(1, len(lines) - 1))])
+        elif what == "unbound row, bad":  # the bad line cannot continue a path
+            unbound = "0000000000000000: 00000002 00000000 00000000 0002 01 %5d" % draw(st.integers(0, 9))
+            lines[at:at] = [unbound, draw(st.sampled_from(_BAD_LINES))]
+        else:
+            lines.insert(at, draw(st.sampled_from(_BAD_LINES)))
+    return "\n".join(lines) + ("\n" if draw(st.booleans()) else "")
+
+
+@SETTINGS
+@given(text=_messy_tables(), states=st.one_of(st.none(), st.lists(st.sampled_from(list(TcpState)), max_size=3)),
+       slice_size=st.sampled_from([1, 60, 150, 400, unix_parser._SLICE]))
+def test_streaming_parser_gives_the_models_records_and_errors_in_order(
+    text: str, states: Optional[List[TcpState]], slice_size: int
+) -> None:
+    # The parser scans the text a slice at a time (about 16 KiB); small slices put slice
+    # boundaries everywhere: between a row and the lines that continue its path, before
+    # a bad line, after a duplicate.
+    saved = unix_parser._SLICE
+    unix_parser._SLICE = slice_size
+    try:
+        _check_against_the_model(text, states)
+    finally:
+        unix_parser._SLICE = saved
+
+
+def _check_against_the_model(text: str, states: Optional[List[TcpState]]) -> None:
+    expected = _model(text, states)
+    for data in (text, S.kernel_bytes(text)):
+        events: List[Any] = []
+        for rec in parse_unix(data, states=states, on_error=lambda e: events.append(("error", e.lineno, e.line))):
+            events.append(("record", rec))
+        assert events == expected
+        # strict: the same records up to the first bad line, then its error
+        first_bad = next((i for i, e in enumerate(expected) if e[0] == "error"), None)
+        got: List[Any] = []
+        if first_bad is None:
+            got.extend(("record", r) for r in parse_unix(data, states=states))
+            assert got == expected
+            continue
+        with pytest.raises(ParseError) as info:
+            for rec in parse_unix(data, states=states, path="/proc/net/unix"):
+                got.append(("record", rec))
+        assert got == expected[:first_bad]
+        assert ("error", info.value.lineno, info.value.line) == expected[first_bad]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import socket
-from typing import Callable, Dict, List, Optional, Set, Tuple, Union
+from typing import Callable, Dict, Optional, Set, Tuple, Union
 
 from .._errors import ParseError
 
@@ -32,19 +32,6 @@ def as_text(data: Text) -> str:
     if isinstance(data, (bytes, bytearray, memoryview)):
         return bytes(data).decode("utf-8", "surrogateescape")
     raise TypeError("a table is str or bytes, not %s" % type(data).__name__)
-
-
-def split_lines(text: str) -> List[str]:
-    """Physical lines of a kernel table.
-
-    Splits on ``"\\n"`` only: ``str.splitlines()`` also breaks on ``\\r``, ``\\x0b``,
-    ``\\x1c``... which a socket path may contain. The terminator of the last line does not
-    make an extra empty line.
-    """
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    return lines
 
 
 def report(

@@ -188,32 +188,39 @@ def parse_inet(
     proto, family = _check_table(table)
     if byteorder not in ("little", "big"):
         raise ValueError("byteorder is 'little' or 'big', not %r" % (byteorder,))
-    if states is not None and isinstance(data, (bytes, bytearray)):
-        # A state filter searches the bytes as they came and decodes only the rows it
-        # keeps (a one-state query on a large table spends a fifth of its time decoding).
-        return _parse_inet(bytes(data), table, proto, family, byteorder, path or table, states, on_error)
-    return _parse_inet(as_text(data), table, proto, family, byteorder, path or table, states, on_error)
+    wanted = None if states is None else frozenset(int(s) for s in states)
+    if wanted is not None and len(wanted) <= _PUSHDOWN_MAX and isinstance(data, (bytes, bytearray)):
+        # A state filter pushed down searches the bytes as they came and decodes only the
+        # rows it keeps (a one-state query on a large table spends a fifth of its time
+        # decoding).
+        return _parse_inet(bytes(data), table, proto, family, byteorder, path or table, wanted, on_error)
+    return _parse_inet(as_text(data), table, proto, family, byteorder, path or table, wanted, on_error)
+
+
+#: The most states a filter may keep and be pushed down (searching for many tokens costs
+#: more than matching every row).
+_PUSHDOWN_MAX = 3
 
 
 def _parse_inet(
-    text: Union[str, bytes],
+    data: Union[str, bytes],
     table: str,
     proto: str,
     family: socket.AddressFamily,
     byteorder: str,
     path: str,
-    states: Optional[Collection[int]],
+    wanted: Optional[AbstractSet[int]],
     on_error: Optional[ErrorHandler],
 ) -> Iterator[InetSocket]:
-    wanted = None if states is None else frozenset(int(s) for s in states)
-    raw: Optional[bytes] = None
-    if isinstance(text, bytes):  # only with a state filter (see parse_inet)
-        raw = text
-        first_end = raw.find(b"\n")
-        text = (raw if first_end < 0 else raw[:first_end]).decode("utf-8", "surrogateescape")
-    header_end = text.find("\n")
-    header_line = text if header_end < 0 else text[:header_end]
-    if not text:
+    # ``data`` is bytes only for a state filter pushed down (see parse_inet): then only
+    # the header and the rows kept are decoded.
+    if isinstance(data, bytes):
+        header_end = data.find(b"\n")
+        header_line = (data if header_end < 0 else data[:header_end]).decode("utf-8", "surrogateescape")
+    else:
+        header_end = data.find("\n")
+        header_line = data if header_end < 0 else data[:header_end]
+    if not data:
         report(on_error, "empty table: no header line", path, 1, "")
         return
     header = header_line.split()
@@ -230,18 +237,18 @@ def _parse_inet(
     rows: Iterable[Tuple[Any, ...]]
     if header_end < 0:
         return
-    if wanted is None or len(wanted) > 3:
-        # No filter, or one that keeps many states (searching for many tokens costs more
-        # than matching every row): every row is matched and the state tested after.
-        # One scan of the whole text in C matches every line, as a row or as a line that
-        # is not one (reported below, with its number).
-        rows = map(_GROUPS, whole.finditer(text, header_end + 1))
-    else:
+    if wanted is not None and len(wanted) <= _PUSHDOWN_MAX:
         # Pushdown of a state filter: a row shows its state as the only two-hex-digit
         # token (" 0A "), so rows of other states are passed over by a search of the
         # text, without being matched or decoded. A row damaged so badly that it shows
         # none of the asked states cannot be one of them; it is not reported.
-        rows = _checked_rows(row.match, _rows_showing(text if raw is None else raw, wanted), is_tcp, family, path, on_error)
+        rows = _checked_rows(row.match, _rows_showing(data, wanted), is_tcp, family, path, on_error)
+    else:
+        # No filter, or one that keeps many states: every row is matched and the state
+        # tested after. One scan of the whole text in C matches every line, as a row or
+        # as a line that is not one (reported below, with its number), one at a time.
+        assert isinstance(data, str)  # (bytes come only with a filter pushed down)
+        rows = map(_GROUPS, whole.finditer(data, header_end + 1))
     # Each record keeps its row's text; the fields other than state and inode are
     # decoded from it when one of them is first read (the row was checked whole here,
     # so that decoding cannot fail).
@@ -390,6 +397,8 @@ def _rows_showing(data: Union[str, bytes], wanted: AbstractSet[int]) -> Iterator
     tokens (C speed, no per-line Python); only the lines it lands in are cut out, and
     decoded as the whole text would have been (bad bytes as surrogate escapes).
     """
+    if not wanted:
+        return  # (no token: an empty pattern would match every line, the header too)
     tokens = sorted({" %02X " % s for s in wanted} | {" %02x " % s for s in wanted})
     if isinstance(data, bytes):
         pattern = re.compile(b"|".join(re.escape(t.encode("ascii")) for t in tokens))

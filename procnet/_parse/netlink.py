@@ -81,7 +81,6 @@ from typing import (
 )
 
 from .._errors import ParseError, ProcNetError
-
 from .._records import (
     Endpoint,
     InetSocket,
@@ -95,6 +94,7 @@ from .._records import (
     fast_constructor,
     lazy_constructor,
 )
+from ._common import RecentInodes
 
 # --- constants (include/uapi/linux/netlink.h, sock_diag.h, inet_diag.h, unix_diag.h) ---
 
@@ -671,7 +671,9 @@ class _DumpDecoder(Generic[_R]):
                 if asked in wanted:
                     wanted.add(shown)
             self._wanted = frozenset(wanted)
-        self._seen: Set[int] = set()
+        # Repeats of a dump resumed while sockets come and go come close together, as in
+        # the text tables: a bounded window of inodes, not every inode of the dump.
+        self._seen = RecentInodes()
 
     def feed(self, data: bytes) -> List[_R]:
         """Decode one received datagram (or any run of whole messages)."""
@@ -721,8 +723,8 @@ class _DumpDecoder(Generic[_R]):
                 self._check_errno(self._int.unpack_from(msg.payload, 0)[0], msg)
             self.done = True
             # Records decoded later hold this decoder: it keeps its caches, not the
-            # inodes of the whole dump.
-            self._seen = set()
+            # inodes it saw.
+            self._seen = RecentInodes()
         elif kind == NLMSG_ERROR:
             # struct nlmsgerr: int error (0 = an ACK), then the request's header.
             if len(msg.payload) < 4:
@@ -751,12 +753,7 @@ class _DumpDecoder(Generic[_R]):
         wanted = self._wanted
         if wanted is not None and state not in wanted:
             return False
-        if inode:
-            seen = self._seen
-            if inode in seen:
-                return False
-            seen.add(inode)
-        return True
+        return not self._seen.seen(inode)
 
     def _decode(self, payload: bytes, offset: int) -> Optional[_R]:
         """The record of one socket's message payload (``None`` if filtered out)."""
@@ -894,11 +891,8 @@ class InetDumpDecoder(_DumpDecoder[InetSocket]):
         wanted = self._wanted
         if wanted is not None and state not in wanted:
             return None
-        if inode:
-            seen = self._seen
-            if inode in seen:
-                return None
-            seen.add(inode)
+        if inode and self._seen.seen(inode):
+            return None
         if family != _AF_INET and family != _AF_INET6:
             raise _error(
                 "inet_diag_msg at offset %d has address family %d, not AF_INET or AF_INET6"

@@ -15,16 +15,25 @@ What the text cannot tell apart (use the netlink source where it matters): a lit
 like a whole row from two rows (a local user can forge a row this way). A path that ends
 with a newline does read back exactly: its row is followed by an empty line, which the
 kernel writes in no other case.
+
+The parser streams: the text is scanned a slice at a time (16 KiB of whole lines, about
+200 rows: one regular-expression call in C finds a slice's rows), and a row is yielded
+once the next row starts (until then the lines that follow continue its path). Nothing
+proportional to the table is held beyond the text itself (the duplicate check remembers a
+bounded window of inodes), so the first record comes before the rest of the table is
+looked at, and a bad line is reported when the iteration reaches it: the records of the
+rows before it have been yielded by then.
 """
 
 from __future__ import annotations
 
 import re
 import socket
+from itertools import chain
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple
 
 from .._records import SocketStatus, TcpState, UnixFlag, UnixSocket, fast_constructor
-from ._common import ErrorHandler, RecentInodes, Text, as_text, report, split_lines
+from ._common import ErrorHandler, RecentInodes, Text, as_text, report
 
 HEADER = "Num       RefCount Protocol Flags    Type St Inode Path"
 
@@ -37,10 +46,21 @@ _FIELDS = (
     r"([0-9A-Fa-f]{2}) +"  # st %02X (SS_*)
     r"([0-9]{1,20})"  # inode %5llu (ASCII digits, at most a u64's 20: int() refuses 4300+)
 )
-# One physical line: the name group keeps its leading space (" " + name, when bound).
+# One physical line shaped like a row: the name group keeps its leading space (" " +
+# name, when bound). _TABLE_ROW and _LINES read exactly these as rows; the tests use
+# this one.
 _ROW = re.compile(_FIELDS + r"( .*)?\Z", re.DOTALL)
-# Every row of a table at once, when no line is a continuation.
+# Every row of a slice of the table at once (each match one whole line; lines that are
+# not rows are passed over, so fewer matches than lines means some line is not a row).
 _TABLE_ROW = re.compile("^" + _FIELDS + r"( [^\n]*)?(?:\n|\Z)", re.MULTILINE)
+# Every physical line of a slice, once and in order: a row (groups 0-7, as _ROW reads a
+# line), or a line that is not one (group 8 when it ends in a newline, group 9 for a last
+# line without one; the other groups None). Each match ends where the next line starts.
+_LINES = re.compile("^(?:" + _FIELDS + r"( [^\n]*)?(?:\n|\Z)|([^\n]*)\n|([^\n]+)\Z)", re.MULTILINE)
+#: How much text the row scan takes at a time (then up to the end of a line): about 200
+#: rows, so that the rows found but not yet yielded stay few while each scan still does
+#: many rows in C.
+_SLICE = 1 << 14
 
 # iproute2 ss.c unix_show: SS_UNCONNECTED, SS_CONNECTING, SS_CONNECTED, SS_DISCONNECTING
 # shown as CLOSE, SYN-SENT, ESTAB, CLOSING; the accept flag wins and shows LISTEN.
@@ -91,6 +111,9 @@ def parse_unix(
     ``states`` keeps only sockets in those (ss) states. A bad line raises
     :class:`~procnet.ParseError`, or with ``on_error`` is handed to it and skipped. A
     socket listed twice is yielded once (sockets without an inode are never merged).
+    Records come one at a time as the text is read: a bad line raises when the iteration
+    reaches it, after the records of the rows before it (``list(parse_unix(...))`` raises
+    before returning anything).
 
     >>> text = (b"Num       RefCount Protocol Flags    Type St Inode Path\\n"
     ...         b"0000000000000000: 00000002 00000000 00010000 0001 01 1609568 /run/a b.sock\\n")
@@ -119,15 +142,8 @@ def _parse_unix(
     if header.split()[:2] != ["Num", "RefCount"]:
         report(on_error, "not a unix table: unexpected header", path, 1, header)
         return
-    rows: Iterable[Tuple[str, ...]]
-    found = _TABLE_ROW.findall(text, header_end + 1) if header_end >= 0 else []
-    data_lines = (text.count("\n", header_end + 1) + (0 if text.endswith("\n") else 1)) if header_end >= 0 else 0
-    if len(found) == data_lines:
-        # Every physical line is a row: no path held a newline, nothing is bad. The
-        # name group keeps its leading space, so that "" (no name) and " " + "" differ.
-        rows = found
-    else:
-        rows = _joined_rows(split_lines(text), path, on_error)
+    if header_end < 0:
+        return
     seen = RecentInodes().seen
     new_socket = _new_unix_socket
     statuses = _STATUS_MEMBERS
@@ -137,7 +153,9 @@ def _parse_unix(
     listen = TcpState.LISTEN
     close = TcpState.CLOSE
     acceptcon = int(UnixFlag.ACCEPTCON)
-    for groups in rows:
+    # chain.from_iterable: the rows of each slice reach this loop with no Python frame
+    # in between (the fast path costs what one findall of the whole table did).
+    for groups in chain.from_iterable(_row_slices(text, header_end + 1, path, on_error)):
         inode = int(groups[6])
         if seen(inode):
             continue
@@ -149,6 +167,7 @@ def _parse_unix(
         if wanted is not None and state not in wanted:
             continue
         type_ = int(groups[4], 16)
+        # The name group keeps its leading space: "" or None is no name, " " an empty one.
         name = groups[7]
         yield new_socket(
             types.get(type_, type_),
@@ -177,28 +196,70 @@ def _parse_unix(
         )
 
 
-def _joined_rows(lines: List[str], path: str, on_error: Optional[ErrorHandler]) -> Iterator[Tuple[str, ...]]:
-    """Rows of a table whose lines are not all rows: a physical line that is not shaped
-    like a row continues the path of the row before it (the path held a newline); one
-    that follows a row without a path is bad and is reported."""
-    # A row is complete only once the next row starts.
-    pending: Optional[Tuple[Tuple[str, ...], List[str]]] = None
-    match = _ROW.match
-    for lineno in range(1, len(lines) + 1):
-        line = lines[lineno] if lineno < len(lines) else None
-        m = match(line) if line is not None else None
-        if line is not None and m is None:
-            if pending is not None and pending[0][7]:
-                pending[1].append(line)  # the path held a newline
-            else:
-                report(on_error, _diagnose(line), path, lineno + 1, line)
+def _row_slices(text: str, pos: int, path: str, on_error: Optional[ErrorHandler]) -> Iterator[List[Tuple[Any, ...]]]:
+    """The rows from ``pos`` (the first line after the header) to the end, a list per
+    slice of about ``_SLICE`` characters of text (whole lines), each row as _ROW's groups
+    with its name joined over the lines that continue it.
+
+    A row is complete only once the next row starts (until then the lines that follow
+    continue its path), so the last row of each slice waits for the next slice. A bad
+    line is reported only after the rows before it have been handed over.
+    """
+    end = len(text)
+    find = text.find
+    count = text.count
+    rows_in = _TABLE_ROW.findall
+    pending: Optional[Tuple[Any, ...]] = None  # the row read last, not yet handed over
+    more: Optional[List[str]] = None  # the lines that continue its path, if any
+    lineno = 1  # of the last line read (the header is line 1)
+    while pos < end:
+        start = pos
+        pos = find("\n", start + _SLICE)
+        pos = end if pos < 0 else pos + 1
+        lines = count("\n", start, pos) + (text[pos - 1] != "\n")
+        found = rows_in(text, start, pos)
+        if len(found) == lines:
+            # Every line of the slice is a row (the usual case): no path held a newline,
+            # nothing is bad. Unmatched name groups are "" here (None below).
+            if pending is not None:
+                found.insert(0, pending if more is None else _joined(pending, more))
+                more = None
+            pending = found.pop()
+            lineno += lines
+            if found:
+                yield found
             continue
-        if pending is not None:
-            groups, rest = pending
-            if rest:
-                groups = groups[:7] + ("\n".join([groups[7]] + rest),)
-            yield groups
-        pending = None if m is None else (m.groups(), [])
+        out: List[Tuple[Any, ...]] = []
+        for m in _LINES.finditer(text, start, pos):
+            lineno += 1
+            groups = m.groups()
+            if groups[0] is not None:  # a row: the one before it is complete
+                if pending is not None:
+                    out.append(pending if more is None else _joined(pending, more))
+                    more = None
+                pending = groups[:8]
+                continue
+            line: str = groups[8] if groups[8] is not None else groups[9]
+            if pending is not None and pending[7]:
+                if more is None:
+                    more = [line]  # the path held a newline
+                else:
+                    more.append(line)
+                continue
+            # Before any row, or after a row without a path: nothing to continue.
+            if out:
+                yield out
+                out = []
+            report(on_error, _diagnose(line), path, lineno, line)
+        if out:
+            yield out
+    if pending is not None:
+        yield [pending if more is None else _joined(pending, more)]
+
+
+def _joined(groups: Tuple[Any, ...], more: List[str]) -> Tuple[Any, ...]:
+    """A row whose path went on over the lines ``more``: the path held newlines."""
+    return groups[:7] + ("\n".join([groups[7]] + more),)
 
 
 def _diagnose(line: str) -> str:
