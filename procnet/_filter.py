@@ -21,7 +21,9 @@ and :func:`compile_filter` gives the same answers as ss, including where ss surp
   so ``sport = :22`` matches a unix socket whose inode is 22 and ``sport > :1024`` nearly
   all of them. Address conditions match a unix socket only when they name no address
   bits (``*``, ``:22``, ``0.0.0.0/0``); unix path patterns (``src unix:/run/*``, or any
-  word under ``family=AF_UNIX``, ss's ``-x``) are shell globs matched against the path.
+  word under ``family=AF_UNIX``, ss's ``-x``) are matched against the path as ss matches
+  them, with glibc's ``fnmatch(pattern, path, 0)`` in the C locale (:class:`Glob`): byte
+  by byte (``?`` is one byte of a UTF-8 name), ``*`` crossing ``/``, a backslash quoting.
   ``dst`` patterns see an empty peer name, as ss's netlink path does.
 * A ``unix:``, ``inet:`` or ``inet6:`` prefix (and ``family=``) restricts the families
   listed, and, as in ss, the last such condition decides: see :attr:`Filter.families`.
@@ -31,21 +33,31 @@ procnet goes beyond ss only where ss would refuse the text: ``src != ADDR`` (ss 
 Host names are not resolved unless a resolver is passed (``resolve=``).
 
 A malformed expression raises :class:`FilterError`, which points at the offending token.
+
+There is no limit on the length or the nesting of an expression: parsing, matching and
+every walk over the tree use explicit stacks, never recursion per token or per level
+(a thousand ``or`` terms, or 100,000 nested parentheses, cost memory in proportion, and
+give an answer or a :class:`FilterError`); a path pattern matches in at most
+``len(pattern) * len(path)`` steps, where a backtracking matcher takes exponential time.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import ipaddress
+import itertools
 import re
 import socket
+import string
 from typing import (
+    Any,
     Callable,
+    Dict,
     FrozenSet,
     Iterable,
+    Iterator,
     List,
     Optional,
-    Pattern,
     Sequence,
     Tuple,
     Union,
@@ -165,49 +177,164 @@ class AutoBound:
         return "autobound"
 
 
-@dataclasses.dataclass(frozen=True)
-class Not:
+# -- Operators, and walks over a tree of any depth -------------------------------------------
+#
+# A filter of 1,000 terms is a left-deep chain 1,000 nodes deep ("a or b or c ...": ss
+# groups from the left), and "not not ... x" or nested parentheses can be deeper still.
+# Nothing here recurses over the tree: the parser keeps its open parentheses on a list,
+# and every walk (text, repr, equality, hashing, pickling, port hints, compiling) runs
+# over an explicit stack. The operators are frozen dataclasses whose generated methods
+# would recurse, so they write their own.
+
+
+class _Operator:
+    """What :class:`Not`, :class:`And` and :class:`Or` do without recursing."""
+
+    __slots__ = ()
+
+    def __str__(self) -> str:
+        return _text(self)
+
+    def __repr__(self) -> str:
+        return _repr(self)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, _OPERATORS):
+            return NotImplemented
+        return _equal(self, other)
+
+    def __hash__(self) -> int:
+        return _hash(self)
+
+    def __reduce__(self) -> Tuple[Callable[[Tuple[object, ...]], Expr], Tuple[Tuple[object, ...]]]:
+        # pickle and copy walk what they get recursively: give them a flat program
+        program = tuple(type(n) if isinstance(n, _OPERATORS) else n for n in _postorder(self))
+        return _from_postfix, (program,)
+
+
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class Not(_Operator):
     operand: Expr
 
-    def __str__(self) -> str:
-        return "! " + _atom(self.operand)
 
-
-@dataclasses.dataclass(frozen=True)
-class And:
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class And(_Operator):
     left: Expr
     right: Expr
 
-    def __str__(self) -> str:
-        return "%s and %s" % (_left(self.left, And), _atom(self.right))
 
-
-@dataclasses.dataclass(frozen=True)
-class Or:
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class Or(_Operator):
     left: Expr
     right: Expr
-
-    def __str__(self) -> str:
-        return "%s or %s" % (_left(self.left, Or), _atom(self.right))
 
 
 Expr = Union[HostCond, UnixCond, PortCmp, AutoBound, Not, And, Or]
+_BINARY = (And, Or)
+_OPERATORS = (And, Or, Not)
 
 
-def _atom(expr: Expr) -> str:
-    # ss groups and/or from the left with one precedence: a right operand that is itself
-    # a binary node needs parentheses, a left one does not.
-    if isinstance(expr, (And, Or)):
-        return "( %s )" % expr
-    return str(expr)
+def _children(expr: Any) -> Tuple[Expr, ...]:
+    if isinstance(expr, _BINARY):
+        return (expr.left, expr.right)
+    if isinstance(expr, Not):
+        return (expr.operand,)
+    return ()
 
 
-def _left(expr: Expr, kind: type) -> str:
-    # Left operands need no parentheses (ss groups from the left), but a mix of "and"
-    # and "or" reads better with them.
-    if isinstance(expr, (And, Or)) and not isinstance(expr, kind):
-        return "( %s )" % expr
-    return str(expr)
+def _preorder(expr: Any) -> Iterator[Expr]:
+    stack: List[Expr] = [expr]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(reversed(_children(node)))
+
+
+def _postorder(expr: Any) -> Iterator[Expr]:
+    """Every node after its operands, left before right."""
+    stack: List[Tuple[Expr, bool]] = [(expr, False)]
+    while stack:
+        node, expanded = stack.pop()
+        kids = _children(node)
+        if expanded or not kids:
+            yield node
+        else:
+            stack.append((node, True))
+            stack.extend((kid, False) for kid in reversed(kids))
+
+
+def _shape(expr: Any) -> Iterator[object]:
+    """The tree in pre-order: the operator classes and the leaves, which say it whole (each
+    operator has a fixed number of operands)."""
+    for node in _preorder(expr):
+        yield type(node) if isinstance(node, _OPERATORS) else node
+
+
+def _equal(a: Any, b: Any) -> bool:
+    missing = object()
+    return all(x == y for x, y in itertools.zip_longest(_shape(a), _shape(b), fillvalue=missing))
+
+
+def _hash(expr: Any) -> int:
+    return hash(tuple(_shape(expr)))
+
+
+def _from_postfix(program: Tuple[object, ...]) -> Expr:
+    """The tree whose post-order ``_Operator.__reduce__`` wrote."""
+    values: List[Expr] = []
+    for item in program:
+        if item is Not:
+            values.append(Not(values.pop()))
+        elif item is And or item is Or:
+            right = values.pop()
+            values.append(item(values.pop(), right))
+        else:
+            values.append(item)  # type: ignore[arg-type]
+    (expr,) = values
+    return expr
+
+
+def _text(expr: Any) -> str:
+    """The canonical text: ss groups and/or from the left with one precedence, so a right
+    operand that is itself and/or needs parentheses, a left one only when it is the other
+    operator (for the reader); ``!`` applies to one atom."""
+    out: List[str] = []
+    stack: List[Union[str, Expr]] = [expr]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            out.append(item)
+        elif isinstance(item, Not):
+            stack.extend(reversed(["! "] + _atom_parts(item.operand)))
+        elif isinstance(item, _BINARY):
+            left: List[Union[str, Expr]] = [item.left]
+            if isinstance(item.left, _BINARY) and type(item.left) is not type(item):
+                left = ["( ", item.left, " )"]
+            word = " and " if isinstance(item, And) else " or "
+            stack.extend(reversed(left + [word] + _atom_parts(item.right)))
+        else:
+            out.append(str(item))
+    return "".join(out)
+
+
+def _atom_parts(expr: Expr) -> List[Union[str, Expr]]:
+    return ["( ", expr, " )"] if isinstance(expr, _BINARY) else [expr]
+
+
+def _repr(expr: Any) -> str:
+    out: List[str] = []
+    stack: List[Union[str, Expr]] = [expr]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            out.append(item)
+        elif isinstance(item, Not):
+            stack.extend(reversed(["Not(operand=", item.operand, ")"]))
+        elif isinstance(item, _BINARY):
+            stack.extend(reversed(["%s(left=" % type(item).__name__, item.left, ", right=", item.right, ")"]))
+        else:
+            out.append(repr(item))
+    return "".join(out)
 
 
 def _escape(word: str) -> str:
@@ -416,100 +543,305 @@ _ANY = ipaddress.ip_network("0.0.0.0/0")
 
 
 # -- Unix path patterns: glibc fnmatch(pattern, name, 0) -------------------------------------
+#
+# ss matches a unix path with fnmatch(pattern, name, 0) (misc/ss.c unix_match) in the C
+# locale (ss never calls setlocale): every byte is a character, so "?" is one byte of a
+# UTF-8 name, and the classes are ASCII's. Glob below is a port of glibc's matcher
+# (posix/fnmatch_loop.c) for those flags, with its one strategy for stars: after a "*",
+# the next stretch of pattern (up to the following "*") is matched at the first place it
+# fits, and the match never goes back past that "*". That is also what makes it fast:
+# O(len(pattern) * len(name)) steps at worst, where a regex or a matcher that backtracks
+# into every star takes exponential time on "*a*a*a*a*b". Its brackets are read while
+# matching, as glibc reads them (so a malformed one means what it means to glibc); what a
+# bracket gives for a byte is remembered.
 
-_CLASSES = {
-    "alnum": "0-9A-Za-z",
-    "alpha": "A-Za-z",
-    "blank": " \\t",
-    "cntrl": "\\x00-\\x1f\\x7f",
-    "digit": "0-9",
-    "graph": "\\x21-\\x7e",
-    "lower": "a-z",
-    "print": "\\x20-\\x7e",
-    "punct": re.escape("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~").replace("]", "\\]"),
-    "space": " \\t\\n\\r\\f\\v",
-    "upper": "A-Z",
-    "xdigit": "0-9A-Fa-f",
+# ctype's classes in the C locale (wctype names; glibc: posix/fnmatch_loop.c IS_CHAR_CLASS)
+_GRAPH = "".join(map(chr, range(0x21, 0x7F)))
+_CLASSES: Dict[str, FrozenSet[str]] = {
+    name: frozenset(members)
+    for name, members in (
+        ("alnum", string.ascii_letters + string.digits),
+        ("alpha", string.ascii_letters),
+        ("blank", " \t"),
+        ("cntrl", "".join(map(chr, range(0x20))) + "\x7f"),
+        ("digit", string.digits),
+        ("graph", _GRAPH),
+        ("lower", string.ascii_lowercase),
+        ("print", " " + _GRAPH),
+        ("punct", string.punctuation),
+        ("space", " \t\n\v\f\r"),
+        ("upper", string.ascii_uppercase),
+        ("xdigit", string.hexdigits),
+    )
 }
+_CLASS_NAME_MAX = 2048  # glibc's CHAR_CLASS_MAX_LENGTH: CHARCLASS_NAME_MAX
+_END = "\0"  # what the C strings end with: a pattern or a name stops at its first NUL
 
-_NEVER = "(?!)"
+
+def _c_bytes(text: str) -> str:
+    """``text`` as the C string ss hands fnmatch: its bytes (UTF-8, an undecodable byte
+    as itself), one character per byte, up to the first NUL."""
+    try:
+        raw = text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        raw = text.encode("utf-8", "surrogatepass")
+    return raw.decode("latin-1").split(_END, 1)[0]
 
 
-def _bracket(pattern: str, i: int) -> Tuple[Optional[str], int]:
-    """The regex class for the bracket expression opening at ``pattern[i-1]``, and the
-    index after it; (None, i) when it does not close (then ``[`` is an ordinary char)."""
-    n = len(pattern)
-    negate = i < n and pattern[i] in "!^"
+class Glob:
+    """A unix path pattern, matched as ss matches it: glibc's ``fnmatch(pattern, name, 0)``
+    in the C locale. ``*`` and ``?`` match any byte, ``/`` and a leading ``.`` included;
+    ``[...]`` a set (``!`` or ``^`` to negate, ranges of byte values, ``[:alpha:]`` and the
+    other C classes, ``[=c=]`` and ``[.c.]`` for a character); a backslash quotes the next
+    character, and a trailing one never matches. A ``[`` that is never closed is itself.
+
+    >>> g = Glob("/run/*.sock")
+    >>> g.match("/run/a/b.sock"), g.match("/run/x")
+    (True, False)
+
+    ``steps`` is how many steps the last :meth:`match` took: at most
+    ``(len(pattern) + 1) * (len(name) + 1)``, bytes counted.
+    """
+
+    __slots__ = ("pattern", "steps", "_p", "_brackets")
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern = pattern
+        self.steps = 0
+        self._p = _c_bytes(pattern)
+        self._brackets: Dict[Tuple[int, str], int] = {}
+
+    def __repr__(self) -> str:
+        return "Glob(%r)" % self.pattern
+
+    def match(self, name: str) -> bool:
+        """True when ``name`` (a whole path) matches the pattern."""
+        p, s = self._p, _c_bytes(name)
+        plen, slen = len(p), len(s)
+        pi = ni = steps = 0
+        star = -1  # the pattern position after the last "*", where a retry starts
+        star_n = 0  # the name position that retry gave the "*"
+        while True:
+            steps += 1
+            if pi < plen:
+                c = p[pi]
+                if c == "*":
+                    # as glibc: the "?"s after a "*" take their bytes now ("*?" is "?*"), and
+                    # a "*" that ends the pattern takes the rest of the name
+                    pi += 1
+                    while pi < plen and p[pi] in "*?":
+                        if p[pi] == "?":
+                            if ni == slen:
+                                self.steps = steps
+                                return False
+                            ni += 1
+                        pi += 1
+                        steps += 1
+                    if pi == plen:
+                        self.steps = steps
+                        return True
+                    star, star_n = pi, ni
+                    continue
+                if ni < slen:
+                    ch = s[ni]
+                    if c == "?":
+                        nxt = pi + 1
+                    elif c == "\\":
+                        nxt = pi + 2 if pi + 1 < plen and p[pi + 1] == ch else -1
+                    elif c == "[":
+                        key = (pi, ch)
+                        found = self._brackets.get(key)
+                        nxt = found if found is not None else self._bracket(pi, ch)
+                    else:
+                        nxt = pi + 1 if c == ch else -1
+                    if nxt >= 0:
+                        pi, ni = nxt, ni + 1
+                        continue
+            elif ni == slen:
+                self.steps = steps
+                return True
+            # no match here: give the last "*" one more byte, or fail
+            if star < 0 or star_n >= slen:
+                self.steps = steps
+                return False
+            star_n += 1
+            pi, ni = star, star_n
+
+    def _bracket(self, start: int, fn: str) -> int:
+        """glibc's ``case '['`` for the byte ``fn``: where the pattern goes on when the
+        bracket opening at ``start`` matches it, else -1 (remembered)."""
+        result = self._brackets[(start, fn)] = _bracket(self._p, start, fn)
+        return result
+
+
+def _bracket(p: str, start: int, fn: str) -> int:
+    """posix/fnmatch_loop.c, ``case L('[')``, for flags 0 in the C locale (no collation
+    rules: ``[=c=]`` and ``[.c.]`` are the byte c, a range compares byte values): where
+    the pattern goes on when the bracket opening at ``p[start]`` matches the byte ``fn``,
+    else -1. The labels of glibc's loop are ``kind``: "normal" (normal_bracket), "range"
+    (a member read: a "-" may follow), "next" (only the closing "]" may follow)."""
+
+    def at(k: int) -> str:
+        return p[k] if k < len(p) else _END
+
+    q = start + 1
+    negate = at(q) in "!^"  # "^" too: glibc unless POSIXLY_CORRECT is set
     if negate:
-        i += 1
-    items: List[str] = []
-    first = True
-    while i < n:
-        c = pattern[i]
-        if c == "]" and not first:
-            body = "".join(items)
-            if not body:
-                return ("[^\\s\\S]" if not negate else "[\\s\\S]"), i + 1
-            return ("[^%s]" if negate else "[%s]") % body, i + 1
-        first = False
-        if c == "[" and pattern.startswith("[:", i):
-            close = pattern.find(":]", i + 2)
-            if close >= 0:
-                name = pattern[i + 2 : close]
-                if name not in _CLASSES:
-                    return _NEVER, n  # glibc: an unknown class makes the pattern fail
-                items.append(_CLASSES[name])
-                i = close + 2
-                continue
+        q += 1
+    c = at(q)
+    q += 1
+    cold = c
+    while True:
         if c == "\\":
-            i += 1
-            if i >= n:
-                return None, i
-            c = pattern[i]
-        lo = c
-        i += 1
-        if i + 1 < n and pattern[i] == "-" and pattern[i + 1] != "]":
-            hi = pattern[i + 1]
-            if hi == "\\" and i + 2 < n:
-                hi = pattern[i + 2]
-                i += 1
-            i += 2
-            if ord(lo) <= ord(hi):
-                items.append("%s-%s" % (re.escape(lo), re.escape(hi)))
-            continue
-        items.append(re.escape(lo))
-    return None, i
-
-
-def glob_regex(pattern: str) -> Pattern[str]:
-    """A compiled regex that fully matches what glibc's ``fnmatch(pattern, s, 0)`` does:
-    ``*`` and ``?`` match any character including ``/``, ``[...]`` (``!`` or ``^`` to
-    negate, ranges, ``[:alpha:]`` classes), a backslash quotes the next character."""
-    out: List[str] = []
-    i, n = 0, len(pattern)
-    while i < n:
-        c = pattern[i]
-        i += 1
-        if c == "*":
-            out.append(".*")
-        elif c == "?":
-            out.append(".")
-        elif c == "\\":
-            if i >= n:
-                out.append(_NEVER)  # glibc: a trailing backslash never matches
+            if at(q) == _END:
+                return -1
+            c = at(q)
+            q += 1
+            kind = "normal"
+        elif c == "[" and at(q) == ":":
+            startp = q
+            name: List[str] = []
+            kind = "next"
+            while True:
+                if len(name) == _CLASS_NAME_MAX:
+                    return -1
+                q += 1
+                c = at(q)
+                if c == ":" and at(q + 1) == "]":
+                    q += 2
+                    break
+                if c < "a" or c >= "z":  # not a class name: the "[" is a member
+                    q, c, kind = startp, "[", "normal"
+                    break
+                name.append(c)
+            if kind == "next":
+                members = _CLASSES.get("".join(name))
+                if members is None:
+                    return -1  # an invalid class name fails the match
+                if fn in members:
+                    return _matched(p, q, negate)
+                c = at(q)
+                q += 1
+        elif c == "[" and at(q) == "=":
+            if at(q + 1) == _END or at(q + 2) != "=" or at(q + 3) != "]":
+                c, kind = "[", "normal"
             else:
-                out.append(re.escape(pattern[i]))
-                i += 1
-        elif c == "[":
-            cls, j = _bracket(pattern, i)
-            if cls is None:
-                out.append(re.escape("["))
-            else:
-                out.append(cls)
-                i = j
+                symbol = at(q + 1)
+                q += 4
+                if fn == symbol:
+                    return _matched(p, q, negate)
+                c = at(q)
+                q += 1
+                kind = "next"
+        elif c == _END:
+            # "[" never closed: an ordinary character, the pattern going on after it
+            return start + 1 if fn == "[" else -1
+        elif c == "[" and at(q) == ".":
+            symbol, q = _collating_symbol(p, q)
+            if q < 0:
+                return -1
+            if not (at(q) == "-" and at(q + 1) != _END) and fn == symbol:
+                return _matched(p, q, negate)
+            cold = symbol
+            c = at(q)
+            q += 1
+            kind = "range"
         else:
-            out.append(re.escape(c))
-    return re.compile("".join(out), re.DOTALL)
+            kind = "normal"
+        if kind == "normal":
+            is_range = at(q) == "-" and at(q + 1) != _END and at(q + 1) != "]"
+            if not is_range and c == fn:
+                return _matched(p, q, negate)
+            cold = c
+            c = at(q)
+            q += 1
+            kind = "range"
+        if kind == "range" and c == "-" and at(q) != "]":
+            cend = at(q)
+            q += 1
+            if cend == "[" and at(q) == ".":
+                cend, q = _collating_symbol(p, q)
+                if q < 0:
+                    return -1
+            else:
+                if cend == "\\":
+                    cend = at(q)
+                    q += 1
+                if cend == _END:
+                    return -1
+            if cold <= fn <= cend:
+                return _matched(p, q, negate)
+            c = at(q)
+            q += 1
+        if c == "]":
+            return q if negate else -1
+
+
+def _collating_symbol(p: str, q: int) -> Tuple[str, int]:
+    """``[.c.]`` with ``p[q]`` the first ".": the character and the index after ``.]``;
+    q -1 when it does not close, or names more than one character (the C locale has no
+    multi-character collating elements)."""
+    startp = q
+    while True:
+        q += 1
+        c = p[q] if q < len(p) else _END
+        if c == "." and q + 1 < len(p) and p[q + 1] == "]":
+            q += 2
+            break
+        if c == _END:
+            return "", -1
+    if q - startp != 4:
+        return "", -1
+    return p[startp + 1], q
+
+
+def _matched(p: str, q: int, negate: bool) -> int:
+    """glibc's ``matched:``: skip the rest of a bracket that matched; where the pattern
+    goes on, or -1 (the bracket does not close, or negated)."""
+
+    def at(k: int) -> str:
+        return p[k] if k < len(p) else _END
+
+    while True:
+        c = at(q)
+        q += 1
+        if c == "]":
+            break
+        if c == _END:
+            return -1
+        if c == "\\":
+            if at(q) == _END:
+                return -1
+            q += 1
+        elif c == "[" and at(q) == ":":
+            startp = q
+            count = 0
+            while True:
+                q += 1
+                c = at(q)
+                count += 1
+                if count == _CLASS_NAME_MAX:
+                    return -1
+                if c == ":" and at(q + 1) == "]":
+                    break
+                if c < "a" or c >= "z":
+                    q = startp - 2
+                    break
+            q += 2
+        elif c == "[" and at(q) == "=":
+            if at(q + 1) == _END or at(q + 2) != "=" or at(q + 3) != "]":
+                return -1
+            q += 4
+        elif c == "[" and at(q) == ".":
+            while True:
+                q += 1
+                c = at(q)
+                if c == _END:
+                    return -1
+                if c == "." and at(q + 1) == "]":
+                    break
+            q += 2
+    return -1 if negate else q
 
 
 # -- The parser ------------------------------------------------------------------------------
@@ -528,6 +860,32 @@ _STATE_FIRST = (
     "state filters come first, before the expression, as ss reads them: "
     "write 'state X ... EXPRESSION'"
 )
+
+
+class _Group:
+    """An ``exprlist`` being read: what it holds so far, the operator and the "!"s waiting
+    for the next expr, and the "(" that opened it (None at the top)."""
+
+    __slots__ = ("opened", "left", "op", "nots")
+
+    def __init__(self, opened: Optional[_Token]) -> None:
+        self.opened = opened
+        self.left: Optional[Expr] = None
+        self.op = "&"
+        self.nots = 0
+
+    def add(self, expr: Expr) -> None:
+        for _ in range(self.nots):
+            expr = Not(expr)
+        self.nots = 0
+        if self.left is None:
+            self.left = expr
+        else:
+            self.left = Or(self.left, expr) if self.op == "|" else And(self.left, expr)
+
+    def result(self) -> Expr:
+        assert self.left is not None  # add() has run: a group ends only after an expr
+        return self.left
 
 
 class _Parser:
@@ -600,35 +958,54 @@ class _Parser:
     )
 
     def exprlist(self) -> Expr:
-        left = self.expr()
+        """ssfilter.y's ``exprlist`` (``expr``, then any of ``| expr``, ``& expr``,
+        ``expr``) with ``expr: '!' expr | '(' exprlist ')' | condition``, read without
+        recursion: each open parenthesis is a :class:`_Group` on a list, so that 100,000
+        of them cost memory, not stack. Stops before a ")" it did not open (the caller
+        reports it) or at the end."""
+        groups = [_Group(None)]
+        group = groups[0]
         while True:
-            tok = self.peek()
-            if tok is None or tok.kind == ")":
-                return left
-            if tok.kind in ("|", "&"):
-                self.pos += 1
-                right = self.expr()
-                left = Or(left, right) if tok.kind == "|" else And(left, right)
-            elif tok.kind in self._STARTS:
-                left = And(left, self.expr())
-            elif tok.text in ("state", "exclude", "excl"):
-                raise self.error(_STATE_FIRST, tok)
-            else:
-                raise self.error(self._unexpected(tok, "'and', 'or' or another condition"), tok)
+            # an expr is expected: "!"s and "("s, then a condition
+            tok = self.next()
+            if tok is None:
+                raise self.error("expected a condition")
+            if tok.kind == "!":
+                group.nots += 1
+                continue
+            if tok.kind == "(":
+                group = _Group(tok)
+                groups.append(group)
+                continue
+            done = self.condition(tok)
+            while True:
+                group.add(done)
+                tok = self.peek()
+                if tok is None:
+                    if len(groups) > 1:
+                        raise self.error("this '(' is never closed: expected ')'", group.opened)
+                    return group.result()
+                if tok.kind == ")":
+                    if len(groups) == 1:
+                        return group.result()
+                    self.pos += 1
+                    done = groups.pop().result()
+                    group = groups[-1]
+                    continue  # the parenthesized expr completes one in the group around it
+                if tok.kind in ("|", "&"):
+                    self.pos += 1
+                    group.op = tok.kind
+                elif tok.kind in self._STARTS:
+                    group.op = "&"  # juxtaposition
+                elif tok.text in ("state", "exclude", "excl"):
+                    raise self.error(_STATE_FIRST, tok)
+                else:
+                    raise self.error(self._unexpected(tok, "'and', 'or' or another condition"), tok)
+                break
 
-    def expr(self) -> Expr:
-        tok = self.next()
-        if tok is None:
-            raise self.error("expected a condition")
+    def condition(self, tok: _Token) -> Expr:
+        """One condition, ``tok`` its first word (never "(" nor "!": see :meth:`exprlist`)."""
         kind = tok.kind
-        if kind == "(":
-            inner = self.exprlist()
-            close = self.next()
-            if close is None:
-                raise self.error("this '(' is never closed: expected ')'", tok)
-            return inner
-        if kind == "!":
-            return Not(self.expr())
         if kind == "AUTOBOUND":
             return AutoBound()
         if kind in ("SCOND", "DCOND"):
@@ -812,28 +1189,19 @@ def _endpoint_port(sock: Socket, side: str) -> int:
     return sock.peer_inode or 0
 
 
-def _compile(expr: Expr, ephemeral: Tuple[int, int]) -> Predicate:
-    if isinstance(expr, And):
-        a, b = _compile(expr.left, ephemeral), _compile(expr.right, ephemeral)
-        return lambda s: a(s) and b(s)
-    if isinstance(expr, Or):
-        a, b = _compile(expr.left, ephemeral), _compile(expr.right, ephemeral)
-        return lambda s: a(s) or b(s)
-    if isinstance(expr, Not):
-        a = _compile(expr.operand, ephemeral)
-        return lambda s: not a(s)
+def _compile_leaf(expr: Expr, ephemeral: Tuple[int, int]) -> Predicate:
+    """The predicate of one condition (not an operator)."""
     if isinstance(expr, HostCond):
         return _compile_host(expr)
     if isinstance(expr, UnixCond):
-        regex = glob_regex(expr.pattern)
+        match = Glob(expr.pattern).match
         local = expr.side == "src"
 
         def unix_cond(s: Socket) -> bool:
             if not isinstance(s, UnixSocket):
                 return False
             # ss matches dst patterns against a peer name its netlink path never fills.
-            name = (s.path or "") if local else ""
-            return regex.fullmatch(name) is not None
+            return match((s.path or "") if local else "")
 
         return unix_cond
     if isinstance(expr, PortCmp):
@@ -888,20 +1256,206 @@ def _compile_host(cond: HostCond) -> Predicate:
     return host_cond
 
 
-def _port_hint(expr: Optional[Expr], side: str) -> Optional[FrozenSet[int]]:
-    if isinstance(expr, HostCond):
-        if expr.side == side and expr.port is not None:
-            return frozenset({expr.port})
-        return None
-    if isinstance(expr, And):
-        a, b = _port_hint(expr.left, side), _port_hint(expr.right, side)
-        if a is None:
-            return b
-        return a if b is None else a & b
-    if isinstance(expr, Or):
-        a, b = _port_hint(expr.left, side), _port_hint(expr.right, side)
-        return None if a is None or b is None else a | b
-    return None
+# -- Compiling a tree of any depth ------------------------------------------------------------
+#
+# The tree is first made flat where it can be: an and/or chain becomes one node of many
+# operands (a thousand "or"s, one node), and "not not x" is x. Subtrees at most
+# _CLOSURE_DEPTH deep (every ordinary filter, whole) become nested closures, the fast
+# path; above that, the nodes become a small program of jumps run by one loop, so that
+# evaluating a socket never recurses deeper than _CLOSURE_DEPTH, whatever the text.
+
+_CLOSURE_DEPTH = 32
+
+
+class _Node:
+    """A node of the flattened tree: ``kind`` "and", "or", "not" or "leaf"; ``items`` the
+    operands (``leaf`` the condition of a leaf); ``depth`` 0 for a leaf."""
+
+    __slots__ = ("kind", "items", "leaf", "depth")
+
+    def __init__(self, kind: str, leaf: Optional[Expr] = None) -> None:
+        self.kind = kind
+        self.items: List[_Node] = []
+        self.leaf = leaf
+        self.depth = 0
+
+
+def _flatten(expr: Expr) -> _Node:
+    """The flattened tree of ``expr``, built top-down with an explicit stack."""
+    top: List[_Node] = []
+    work: List[Tuple[Expr, List[_Node]]] = [(expr, top)]
+    while work:
+        e, sink = work.pop()
+        negated = False
+        while isinstance(e, Not):
+            e, negated = e.operand, not negated
+        if isinstance(e, _BINARY):
+            node = _Node("and" if isinstance(e, And) else "or")
+            chain: List[Expr] = [e]
+            operands: List[Expr] = []
+            while chain:  # the operands of a chain of one operator, left to right
+                x = chain.pop()
+                if type(x) is type(e):
+                    chain.append(x.right)
+                    chain.append(x.left)
+                else:
+                    operands.append(x)
+            work.extend((operand, node.items) for operand in reversed(operands))
+        else:
+            node = _Node("leaf", e)
+        if negated:
+            outer = _Node("not")
+            outer.items.append(node)
+            node = outer
+        sink.append(node)
+    for node in _nodes_postorder(top[0]):
+        if node.items:
+            node.depth = 1 + max(child.depth for child in node.items)
+    return top[0]
+
+
+def _port_hints(root: _Node) -> Tuple[Optional[FrozenSet[int]], Optional[FrozenSet[int]]]:
+    """Every local and every remote port a matching socket can have (None: any)."""
+    hints: Dict[int, Tuple[Optional[FrozenSet[int]], Optional[FrozenSet[int]]]] = {}
+    for node in _nodes_postorder(root):
+        if node.kind == "leaf":
+            cond = node.leaf
+            if isinstance(cond, HostCond) and cond.port is not None:
+                port = frozenset({cond.port})
+                hints[id(node)] = (port, None) if cond.side == "src" else (None, port)
+            else:
+                hints[id(node)] = (None, None)
+        elif node.kind == "not":
+            hints[id(node)] = (None, None)
+        else:
+            parts = [hints.pop(id(child)) for child in node.items]
+            sides: List[Optional[FrozenSet[int]]] = []
+            for i in (0, 1):
+                known: List[FrozenSet[int]] = []
+                for h in parts:
+                    side = h[i]
+                    if side is not None:
+                        known.append(side)
+                if node.kind == "and":  # any operand's set bounds the ports
+                    sides.append(frozenset.intersection(*known) if known else None)
+                else:  # every operand must bound them
+                    sides.append(frozenset().union(*known) if len(known) == len(parts) else None)
+            hints[id(node)] = (sides[0], sides[1])
+    return hints[id(root)]
+
+
+def _nodes_postorder(root: _Node) -> Iterator[_Node]:
+    stack: List[Tuple[_Node, bool]] = [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded or not node.items:
+            yield node
+        else:
+            stack.append((node, True))
+            stack.extend((child, False) for child in reversed(node.items))
+
+
+def _closure(node: _Node, ephemeral: Tuple[int, int]) -> Predicate:
+    """Nested closures for a subtree at most _CLOSURE_DEPTH deep (so this recursion is too)."""
+    if node.kind == "leaf":
+        assert node.leaf is not None
+        return _compile_leaf(node.leaf, ephemeral)
+    preds = tuple(_closure(child, ephemeral) for child in node.items)
+    if node.kind == "not":
+        a = preds[0]
+        return lambda s: not a(s)
+    if len(preds) == 2:
+        a, b = preds
+        if node.kind == "and":
+            return lambda s: a(s) and b(s)
+        return lambda s: a(s) or b(s)
+    if node.kind == "and":
+
+        def all_of(s: Socket) -> bool:
+            for p in preds:
+                if not p(s):
+                    return False
+            return True
+
+        return all_of
+
+    def any_of(s: Socket) -> bool:
+        for p in preds:
+            if p(s):
+                return True
+        return False
+
+    return any_of
+
+
+# The instructions of the program for a deep tree: the value is a flag set by _TEST and
+# _NOT, read by the jumps. An "and" of n operands is: operand, _JUMP_IF_FALSE end, ...,
+# operand, end; an "or" the same with _JUMP_IF_TRUE; a "not": operand, _NOT.
+_TEST, _NOT, _JUMP_IF_FALSE, _JUMP_IF_TRUE = range(4)
+
+
+def _compile(expr: Expr, ephemeral: Tuple[int, int]) -> Predicate:
+    root = _flatten(expr)
+    if root.depth <= _CLOSURE_DEPTH:
+        return _closure(root, ephemeral)
+    program: List[Tuple[int, Any]] = []
+    work: List[Tuple[str, Any]] = [("node", root)]
+    while work:
+        what, arg = work.pop()
+        if what == "node":
+            node: _Node = arg
+            if node.kind == "leaf" or node.depth <= _CLOSURE_DEPTH:
+                program.append((_TEST, _closure(node, ephemeral)))
+            elif node.kind == "not":
+                work.append(("emit", (_NOT, None)))
+                work.append(("node", node.items[0]))
+            else:
+                jump = _JUMP_IF_FALSE if node.kind == "and" else _JUMP_IF_TRUE
+                pending: List[int] = []  # the jumps to the end of this node
+                steps: List[Tuple[str, Any]] = []
+                for i, child in enumerate(node.items):
+                    if i:
+                        steps.append(("jump", (jump, pending)))
+                    steps.append(("node", child))
+                steps.append(("end", pending))
+                work.extend(reversed(steps))
+        elif what == "emit":
+            program.append(arg)
+        elif what == "jump":
+            arg[1].append(len(program))
+            program.append((arg[0], None))
+        else:  # "end": the jumps of the node land here
+            for at in arg:
+                program[at] = (program[at][0], len(program))
+    return _Program(tuple(program))
+
+
+class _Program:
+    """A deep expression as a flat program (see _compile); calling it runs one loop."""
+
+    __slots__ = ("code",)
+
+    def __init__(self, code: Tuple[Tuple[int, Any], ...]) -> None:
+        self.code = code
+
+    def __call__(self, sock: Socket) -> bool:
+        code = self.code
+        end = len(code)
+        pc = 0
+        value = False
+        while pc < end:
+            op, arg = code[pc]
+            pc += 1
+            if op == _TEST:
+                value = arg(sock)
+            elif op == _NOT:
+                value = not value
+            elif op == _JUMP_IF_FALSE:
+                if not value:
+                    pc = arg
+            elif value:
+                pc = arg
+        return value
 
 
 class Filter:
@@ -930,9 +1484,12 @@ class Filter:
         self.states = states
         self.expression = expression
         self.families = families
-        self.local_ports = _port_hint(expression, "src")
-        self.remote_ports = _port_hint(expression, "dst")
-        self._predicate = None if expression is None else _compile(expression, ephemeral_ports)
+        self.local_ports: Optional[FrozenSet[int]] = None
+        self.remote_ports: Optional[FrozenSet[int]] = None
+        self._predicate: Optional[Predicate] = None
+        if expression is not None:
+            self.local_ports, self.remote_ports = _port_hints(_flatten(expression))
+            self._predicate = _compile(expression, ephemeral_ports)
 
     def matches(self, sock: Socket) -> bool:
         """True when ``sock`` (an :class:`InetSocket` or :class:`UnixSocket`) passes the
@@ -1030,13 +1587,13 @@ __all__ = [
     "Expr",
     "Filter",
     "FilterError",
+    "Glob",
     "HostCond",
     "Not",
     "Or",
     "PortCmp",
     "UnixCond",
     "compile_filter",
-    "glob_regex",
     "parse_filter",
     "state_set",
 ]

@@ -255,3 +255,83 @@ def test_unreadable_descriptors_listed_as_lsof_does() -> None:
     if "readlink: Permission denied" not in theirs:
         pytest.skip("pid 1's descriptors are readable here")
     assert ours.splitlines()[1:4] == theirs.splitlines()[1:4]
+
+
+# -- COMMAND: escaped and cut as lsof 4.95 does, so a name cannot pass for columns ----------
+
+NAMED_CHILD = r"""
+import os, socket, sys
+with open("/proc/self/comm", "wb") as f:
+    f.write(bytes.fromhex(sys.argv[1]))
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(1)
+sys.stdout.write("%d %d\n" % (os.getpid(), s.getsockname()[1]))
+sys.stdout.flush()
+sys.stdin.read()
+"""
+
+HOSTILE_COMMS = [
+    b"sshd 1 root",  # lsof: sshd\x201 (a blank would make "1" the PID column)
+    b'x",pid=1,fd=3)',
+    "\u200bxy".encode(),
+    "\u3164\u3164\u3164".encode(),
+    b"\x1b[2Jz\x07",
+    b"\\a\x7f\xff",
+    "\u00e9".encode(),  # lsof sizes the column by 2 a byte and prints 4: cut to \xc3
+    b"a\tb\nc\rd",
+]
+
+
+def _named_process(comm: bytes) -> "tuple[subprocess.Popen[bytes], int, int]":
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-c", NAMED_CHILD, comm.hex()], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE)
+    assert proc.stdout is not None
+    pid, port = map(int, proc.stdout.readline().split())
+    return proc, pid, port
+
+
+@needs_lsof
+@pytest.mark.live
+@pytest.mark.parametrize("comm", HOSTILE_COMMS)
+def test_command_column_matches_real_lsof_byte_for_byte(comm: bytes) -> None:
+    proc, pid, port = _named_process(comm)
+    try:
+        args = ["-a", "-p", str(pid), "-i", "TCP:%d" % port, "-P", "-n"]
+        rc, ours, _ = run_lsof(*args)
+        theirs_rc, theirs = real_lsof(*args)
+        assert rc == theirs_rc == 0
+        assert ours == theirs
+        row = ours.splitlines()[1]
+        assert row.split()[1] == str(pid)  # the PID is the second word, whatever the name
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+# -- numbers from the command line and from a bundle: ASCII digits, or a clear refusal -------
+
+
+@pytest.mark.parametrize("argv", [["-p", "\u00b2"], ["-p", "1" * 5000], ["-i:\u0663\u0663"], ["-i:1-\u0663"]])
+def test_numbers_that_are_not_ascii_digits_are_usage_errors(argv: List[str]) -> None:
+    rc, out, err = run_lsof(*argv)
+    assert rc == 2 and out == ""
+    assert err.startswith("procnet lsof: ") and err.count("\n") == 1
+
+
+def test_a_bundles_odd_descriptor_names_and_links_are_listed_not_fatal(tmp_path: Any) -> None:
+    from test_cli_escaping import PID, make_bundle
+
+    root = make_bundle(str(tmp_path / "b"), b"x", b"/run/a", b"/tmp/f")
+    fd = tmp_path / "b" / str(PID) / "fd"
+    (fd / "\u00b2").symlink_to("/tmp/superscript-two")  # "\u00b2".isdigit(), and int() refuses it
+    (fd / "7").symlink_to("socket:[\u0663\u0663]")  # Arabic-Indic digits in a socket link
+    (fd / "8").symlink_to("pipe:[\x1b[2J]")
+    rc, out, err = run_lsof("--root", str(root), "-p", str(PID))
+    assert rc == 0, err
+    rows = {r.split()[3].rstrip("rwu"): r for r in _rows(out)}  # no fdinfo here: no mode letter
+    assert "superscript-two" not in out  # not a descriptor number: not a descriptor
+    assert rows["7"].endswith("unknown                                   socket:[\u0663\u0663]")
+    assert rows["8"].split()[4:] == ["FIFO", "0t0", "^[[2J", "pipe"] and "\x1b" not in out

@@ -428,3 +428,34 @@ def test_v6only_wildcard_listener_prints_as_ss_does() -> None:
     finally:
         v6only.close()
         dual.close()
+
+
+# -- deep filters: an answer or a FilterError, never a RecursionError ------------------------
+
+FIXTURE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "fixtures",
+                       "owners-forked-listener")
+
+
+@pytest.mark.parametrize("words", [
+    [" or ".join("sport = :%d" % p for p in range(7081, 8081))],
+    ["( " * 500 + "sport = :8080" + " )" * 500],
+    ["( " * 20000 + "sport = :8080 or dport = :1" + " )" * 20000],
+    ["not " * 20001 + "sport = :1"],
+    ("( sport = :8080 or ( dport = :1 and " * 2000 + "autobound" + " ) )" * 2000).split(" "),
+])
+def test_deep_filters_answer(words: List[str]) -> None:
+    rc, out, err = run_ss("-tanH", "--root", FIXTURE, *words)
+    assert rc == 0 and err == ""
+    assert ":8080" in out
+
+
+@pytest.mark.parametrize("words, reason", [
+    (["( " * 100000 + "sport = :22"], "never closed"),
+    (["( " * 1000 + "sport = :22 " + ") " * 1001], "unbalanced ')'"),
+    (["not " * 100000], "expected a condition"),
+])
+def test_deep_bad_filters_exit_2_with_a_message(words: List[str], reason: str) -> None:
+    rc, out, err = run_ss("-tan", "--root", FIXTURE, *words)
+    assert rc == 2 and out == ""
+    assert err.startswith("procnet ss: bad FILTER: ") and reason in err
+    assert "Traceback" not in err and "RecursionError" not in err

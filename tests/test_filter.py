@@ -3,6 +3,7 @@ written independently of the parser, and (where it is installed) the real ss."""
 
 from __future__ import annotations
 
+import copy
 import ipaddress
 import os
 import pickle
@@ -26,8 +27,8 @@ from procnet._filter import (
     Or,
     PortCmp,
     UnixCond,
+    Glob,
     compile_filter,
-    glob_regex,
 )
 from procnet._records import (
     Endpoint,
@@ -462,7 +463,7 @@ def test_families_are_enforced_by_matches() -> None:
     ],
 )
 def test_glob_matches_as_glibc_fnmatch(pattern: str, name: str, expected: bool) -> None:
-    assert (glob_regex(pattern).fullmatch(name) is not None) is expected
+    assert Glob(pattern).match(name) is expected
 
 
 # -- Port hints ------------------------------------------------------------------------------
@@ -858,6 +859,209 @@ def test_any_text_compiles_or_raises_filter_error(text: str) -> None:
         assert err.expression == text
     else:
         assert isinstance(f, Filter)
+
+
+# -- Any depth: no recursion over the tree -----------------------------------------------------
+#
+# A thousand "or" terms make a tree a thousand nodes deep (ss groups from the left), and
+# nested parentheses or "not"s as deep as the text is long. Parsing, matching, the
+# canonical text, equality, hashing, pickling and copying all work at any depth.
+
+
+def _ports_or(n: int) -> str:
+    return " or ".join("sport = :%d" % i for i in range(1, n + 1))
+
+
+def _deep_checks(f: Filter) -> None:
+    again = cf(str(f))
+    assert again == f and hash(again) == hash(f)
+    assert pickle.loads(pickle.dumps(f.expression)) == f.expression
+    assert copy.deepcopy(f.expression) == f.expression
+    assert repr(f.expression).count("(") >= 1
+
+
+def test_a_thousand_or_terms() -> None:
+    f = cf(_ports_or(1000))
+    assert f.local_ports == frozenset(range(1, 1001))
+    assert f.matches(inet("127.0.0.1:1000", "127.0.0.1:2"))
+    assert not f.matches(inet("127.0.0.1:1001", "127.0.0.1:2"))
+    _deep_checks(f)
+
+
+@pytest.mark.parametrize("depth", [500, 20000, 100000])
+def test_deeply_nested_parentheses(depth: int) -> None:
+    f = cf("( " * depth + "sport = :22 or dport = :80" + " )" * depth)
+    assert f.expression == Or(S22, D80)
+    assert f.matches(inet("127.0.0.1:22", "127.0.0.1:2"))
+    assert not f.matches(inet("127.0.0.1:21", "127.0.0.1:2"))
+
+
+@pytest.mark.parametrize("text, reason", [
+    ("( " * 100000 + "sport = :22", "never closed"),
+    ("( " * 100000, "expected a condition"),
+    ("( " * 1000 + "sport = :22 " + ") " * 1001, "unbalanced ')'"),
+    ("! " * 100000, "expected a condition"),
+])
+def test_deep_errors_are_filter_errors(text: str, reason: str) -> None:
+    with pytest.raises(FilterError) as info:
+        cf(text)
+    assert reason in info.value.reason
+
+
+@pytest.mark.parametrize("nots", [1001, 100000])
+def test_a_long_chain_of_nots(nots: int) -> None:
+    f = cf("not " * nots + "sport = :22")
+    inside = inet("127.0.0.1:22", "127.0.0.1:2")
+    assert f.matches(inside) is (nots % 2 == 0)
+    depth = 0
+    node: Any = f.expression
+    while isinstance(node, Not):
+        node, depth = node.operand, depth + 1
+    assert depth == nots and node == S22
+
+
+def _alternating(n: int) -> Tuple[str, Callable[[int], bool]]:
+    """``sport = :0 or ( sport = :1 and ( not sport = :2 or ( ... ) ) )``, n conditions
+    deep, and the reference predicate on the local port (evaluated innermost first)."""
+    ops = ["or" if i % 3 == 0 else "and" for i in range(n - 1)]
+    negated = [i % 5 == 2 for i in range(n)]
+    text = ""
+    for i in range(n - 1):
+        text += "%ssport = :%d %s ( " % ("not " if negated[i] else "", i, ops[i])
+    text += "%ssport = :%d" % ("not " if negated[n - 1] else "", n - 1) + " )" * (n - 1)
+
+    def reference(port: int) -> bool:
+        value = (port == n - 1) is not negated[n - 1]
+        for i in range(n - 2, -1, -1):
+            here = (port == i) is not negated[i]
+            value = (here or value) if ops[i] == "or" else (here and value)
+        return value
+
+    return text, reference
+
+
+@pytest.mark.parametrize("n", [40, 3000])
+def test_deep_alternating_and_or_not_agree_with_the_reference(n: int) -> None:
+    text, reference = _alternating(n)
+    f = cf(text)
+    for port in list(range(0, n + 2, max(1, n // 50))) + [n - 1, n - 2, 2, 7]:
+        assert f.matches(inet("127.0.0.1:%d" % port, "127.0.0.1:1")) is reference(port), port
+    _deep_checks(f)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.data(), trees, st.lists(sockets, min_size=1, max_size=6))
+def test_deep_evaluator_agrees_with_the_closures(data: Any, tree: Tree, socks: List[Any]) -> None:
+    """The loop that runs deep trees (above _CLOSURE_DEPTH) gives what the nested closures
+    give: forced here on ordinary trees by a depth limit below a leaf's."""
+    from procnet import _filter
+
+    text = render(tree, data.draw)
+    f = compile_filter(text, service_port=no_services)
+    saved = _filter._CLOSURE_DEPTH
+    _filter._CLOSURE_DEPTH = -1
+    try:
+        program = compile_filter(text, service_port=no_services)
+    finally:
+        _filter._CLOSURE_DEPTH = saved
+    assert type(program._predicate).__name__ == "_Program"
+    for s in socks:
+        expected = reference(tree, s) and (f.families is None or s.family in f.families)
+        assert program.matches(s) is f.matches(s) is expected
+
+
+def test_a_deep_filter_through_the_query_layer() -> None:
+    import procnet
+
+    recs = [inet("127.0.0.1:%d" % p, "127.0.0.1:1") for p in (5, 999, 1001)]
+    f = compile_filter(_ports_or(1000))
+    assert [r.local.port for r in recs if f.matches(r)] == [5, 999]
+    fixture = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "fixtures",
+                           "tcp-timewait-and-synrecv")
+    deep = "( " * 5000 + _ports_or(1000) + " )" * 5000
+    assert isinstance(procnet.sockets("tcp", root=fixture, filter=deep, owners=False), list)
+
+
+# -- Unix path patterns: glibc's fnmatch(pattern, name, 0) in the C locale, without backtracking --
+
+
+@pytest.mark.parametrize("pattern, name, expected", [
+    ("/tmp/?", "/tmp/\u00e9", False),  # "?" is one byte, as ss matches (C locale): \u00e9 is two
+    ("/tmp/??", "/tmp/\u00e9", True),
+    ("[[:alpha:]]", "\u00e9", False),
+    ("[\u00e9]?", "\u00e9", True),  # the bracket holds two bytes, one matches the first
+    ("[[.a.]-c]", "b", True),
+    ("[[=a=]]", "a", True),
+    ("[a[=b]", "a", False),  # glibc: after a match, a malformed "[=" fails the rest
+    ("[a-", "[a-", False),
+    ("[]", "[]", True),
+    ("[!a", "[!a", True),
+    ("*", "\u00e9\udcff", True),
+])
+def test_glob_quirks_of_glibc(pattern: str, name: str, expected: bool) -> None:
+    assert Glob(pattern).match(name) is expected
+
+
+def _glibc_fnmatch() -> Any:
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or None)
+        fn = libc.fnmatch
+        libc.gnu_get_libc_version  # glibc's own: another libc's fnmatch is no reference
+    except (OSError, AttributeError):
+        pytest.skip("needs glibc's fnmatch")
+    fn.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_int]
+    fn.restype = ctypes.c_int
+    return fn
+
+
+GLOB_PIECES = list("ab*?[]!^-\\:=./") + ["[:alpha:]", "[:digit:]", "[:punct:]", "[:bogus:]", "[.a.]", "[=a=]",
+                                           "[.", "[=", "[:", "a-z", "\u00e9", "\x7f"]
+glob_patterns = st.lists(st.sampled_from(GLOB_PIECES), max_size=10).map("".join)
+glob_names = st.text(alphabet="ab[]!^-\\:=./*?A1 \u00e9\x7f", max_size=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(glob_patterns, glob_names), min_size=1, max_size=40))
+def test_glob_agrees_with_glibc_fnmatch(cases: List[Tuple[str, str]]) -> None:
+    import locale
+
+    fnmatch = _glibc_fnmatch()
+    saved = locale.setlocale(locale.LC_CTYPE)
+    locale.setlocale(locale.LC_CTYPE, "C")  # ss's locale: it never calls setlocale
+    try:
+        expected = [fnmatch(p.encode("utf-8"), n.encode("utf-8"), 0) == 0 for p, n in cases]
+    finally:
+        locale.setlocale(locale.LC_CTYPE, saved)
+    for (pattern, name), want in zip(cases, expected):
+        g = Glob(pattern)
+        assert g.match(name) is want, (pattern, name)
+        plen, nlen = len(pattern.encode("utf-8")), len(name.encode("utf-8"))
+        assert g.steps <= (plen + 1) * (nlen + 1)
+
+
+@pytest.mark.parametrize("pattern", ["*a*a*a*a*a*a*a*a*b", "*a" * 50 + "b", "*" + "?" * 60 + "b",
+                                     "*[a]*[a]*[a]*[a]*[a]*[!a]", "/*/*/*/*/*/*/*/*/*/*/*/*/*/*/*/*b"])
+def test_adversarial_glob_takes_linear_steps(pattern: str) -> None:
+    """A matcher that backtracks into every star takes exponential time on these (Python's
+    re on the old translation: 1.5 s for one path); a star's retries never go back past
+    the next star, so the steps stay about len(pattern) + len(name)."""
+    name = "/" + "a" * 107  # a unix path: 108 bytes at most
+    g = Glob(pattern)
+    assert g.match(name) is False
+    assert g.steps <= 2 * (len(pattern) + len(name)) + 10, g.steps
+    assert cf("src unix:" + pattern).matches(unix(name)) is False
+
+
+def test_glob_steps_are_bounded_by_pattern_times_name() -> None:
+    # each retry of a star rescans what follows it up to the next star: the worst case
+    pattern = "*" + "[ab]" * 30 + "c"
+    name = "a" * 107
+    g = Glob(pattern)
+    assert g.match(name) is False
+    assert len(name) < g.steps <= (len(pattern) + 1) * (len(name) + 1)
 
 
 # -- Against the real ss (when installed) ----------------------------------------------------

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -84,6 +85,7 @@ def hostile() -> Iterator[Hostile]:
         directory + b"/\x1b[2J",
         directory + b"/c\rd\x07",
         directory + b"/bad\xff\xfe",
+        directory + "/\u3164\u2800 \u200b\u202e\u00a0".encode(),  # invisible, bidi, a no-break space
         directory + b"/x\n" + FORGED_TAIL,
         ABSTRACT,
     ]
@@ -194,10 +196,17 @@ def _cli(*args: str) -> bytes:
     return out.stdout
 
 
+_INVISIBLE = re.compile("[\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180d\u180f\u2800\u3164\ufe00-\ufe0f\uffa0]")
+
+
 def _assert_no_raw_controls(out: bytes) -> None:
     for bad in (b"\x1b", b"\r", b"\x07", b"\x00", b"\x9b"):
         assert bad not in out, "raw %r in the output" % bad
-    out.decode("utf-8")  # whatever bytes the names held, the output is UTF-8
+    text = out.decode("utf-8")  # whatever bytes the names held, the output is UTF-8
+    # nor any character a terminal would not show as itself: C1 and format characters
+    # (U+200B, U+202E), non-ASCII spaces, line separators, invisible fillers (U+3164)
+    hidden = [c for c in text.replace("\n", "") if not c.isprintable() or _INVISIBLE.match(c)]
+    assert not hidden, hidden
 
 
 def test_ss_xap_escapes_and_keeps_the_table_whole(hostile: Hostile) -> None:

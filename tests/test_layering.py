@@ -1,4 +1,5 @@
-"""Layering is checked, not hoped for: imports go one way, and only _proc spells "/proc"."""
+"""Layering is checked, not hoped for: imports go one way, only _proc spells "/proc", and
+only _bundle (the capture's writer) writes to the file system."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ PKG = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 
 # Lower layers may not import higher ones (cli -> query -> owners -> proc -> parsers -> records).
 RANK = {
     "_lazy": 0,
+    "_escape": 0,
     "_errors": 0,
     "_records": 1,
     "_states": 2,
@@ -20,6 +22,7 @@ RANK = {
     "_parse": 2,
     "_filter": 3,
     "_proc": 3,
+    "_bundle": 3,
     "_netlink": 3,
     "_owners": 4,
     "_capture": 5,
@@ -95,3 +98,33 @@ def test_parsers_do_no_io() -> None:
                 assert node.func.id != "open", "_parse/%s calls open()" % name
             if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "os":
                 assert node.attr in ("fsdecode", "fsencode", "makedev", "major", "minor", "strerror"), "_parse/%s uses os.%s" % (name, node.attr)
+
+
+# os calls and open flags that create, change or remove something on the file system.
+_WRITING_OS = {
+    "mkdir", "makedirs", "mkfifo", "mknod", "symlink", "link", "write", "pwrite", "writev", "truncate",
+    "ftruncate", "chmod", "fchmod", "lchmod", "chown", "fchown", "lchown", "rename", "renames", "replace",
+    "remove", "removedirs", "unlink", "rmdir", "utime", "setxattr", "removexattr", "O_WRONLY", "O_RDWR",
+    "O_CREAT", "O_TRUNC", "O_APPEND",
+}
+_WRITING_MODULES = {"shutil", "tempfile"}
+
+
+@pytest.mark.parametrize("rel,path", sorted(modules()))
+def test_only_the_bundle_writer_writes_to_the_file_system(rel: str, path: str) -> None:
+    if rel == "_bundle.py":
+        return
+    tree = ast.parse(open(path, encoding="utf-8").read())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "os":
+            assert node.attr not in _WRITING_OS, "%s:%d uses os.%s: file-system writes belong in _bundle" % (
+                rel, node.lineno, node.attr)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "open":
+            modes = [a for a in node.args[1:2] + [k.value for k in node.keywords if k.arg == "mode"]]
+            for mode in modes:
+                written = isinstance(mode, ast.Constant) and isinstance(mode.value, str) and set(mode.value) & set("wax+")
+                assert not written and isinstance(mode, ast.Constant), "%s:%d opens a file to write" % (rel, node.lineno)
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+            assert not _WRITING_MODULES & {n.split(".")[0] for n in names}, "%s:%d imports %s" % (
+                rel, node.lineno, names)

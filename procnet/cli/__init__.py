@@ -6,6 +6,11 @@ value (a zipapp's ``-m "procnet.cli:run"``). Each subcommand lives in its own mo
 imported only when it is chosen, so that ``procnet ss -tln`` loads neither lsof's code
 nor the capture writer. They are found relative to this package, so the command line
 also runs from a copy vendored under another name (``myapp._vendor.procnet.cli``).
+
+Every message written to stderr escapes what it quotes (a file name from a bundle, an
+argument, an exception's text) with :func:`procnet.cli.render.escape_text`, the rule of
+the table columns: a name holding ``ESC ] 0 ; ... BEL`` cannot retitle or drive the
+terminal, nor a newline start a line of its own.
 """
 
 from __future__ import annotations
@@ -65,10 +70,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 0
     name = args[0]
     if name not in _available():
-        sys.stderr.write(
-            "procnet: unknown command %r; write one of: %s (see 'procnet --help')\n"
-            % (name, ", ".join(_available()))
-        )
+        from .render import message
+
+        sys.stderr.write(message(
+            "procnet",
+            "unknown command '%s'; write one of: %s (see 'procnet --help')" % (name, ", ".join(_available())),
+        ))
         return 2
     module = importlib.import_module("." + SUBCOMMANDS[name][0], __name__)
     entry: Callable[[List[str]], int] = getattr(module, "main")

@@ -31,7 +31,21 @@ lsof stat()s and procnet cannot:
   for a socket that table does not list, as lsof prints a unix socket without one.
 * Sockets of another network namespace than procnet's are ``sock`` / "can't identify
   protocol", as lsof prints sockets it cannot find in its tables.
-* Text from other processes is escaped (``\\xNN``) as lsof escapes it.
+* Text from other processes is escaped as lsof 4.95 escapes it (misc.c safepup), and
+  more strictly where lsof prints raw what a terminal does not show
+  (:func:`procnet.cli.render.lsof_text`, :func:`~procnet.cli.render.lsof_command`):
+  ``\\b \\f \\n \\r \\t``, ``^@``..``^_`` for the other C0 controls, ``\\\\`` for a
+  backslash, ``\\xNN`` for DEL and every byte above 0x7f that is not part of a printable
+  character (as lsof on x86-64 prints them; where ``char`` is unsigned lsof prints the
+  byte 0xff as ``^?``). COMMAND escapes every byte that is not printable ASCII, the
+  space as ``\\x20`` (``sshd 1 ro`` cannot pass for pid 1), and is cut at 9 printed
+  characters without cutting an escape, the column sized by lsof's own count (which
+  counts a byte above 0x7f as 2 and prints 4, so a short non-ASCII name is cut as lsof
+  cuts it). In NAME a printable non-ASCII character is kept, as lsof keeps it, except
+  the format characters (U+200B, U+202E...), non-ASCII spaces and invisible fillers
+  (U+3164, U+2800...) that lsof also prints raw: procnet writes their bytes as ``\\xNN``.
+  USER (lsof prints the login name raw) is escaped as NAME, its spaces as ``\\x20``.
+  Messages on stderr escape what they quote with :func:`~procnet.cli.render.escape_text`.
 
 Exit status: 0 when something was listed (or nothing was asked for), 1 when a selection
 matched nothing, as lsof; 2 for a usage error (lsof exits 1), with a message saying
@@ -51,11 +65,21 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import re
 import socket
 import sys
 from typing import IO, Any, Dict, Iterable, List, NamedTuple, Optional, Sequence, Set, Tuple
 
-from .render import HostResolver, escape_text, format_lsof_table, port_text, resolve_host_address
+from .render import (
+    HostResolver,
+    format_lsof_table,
+    lsof_command,
+    lsof_command_len,
+    lsof_text,
+    message,
+    port_text,
+    resolve_host_address,
+)
 
 USAGE = """\
 usage: procnet lsof [-i [46][proto][@host][:port]]... [-p PID[,PID|^PID]] [-u USER[,USER|^USER]]
@@ -75,7 +99,13 @@ Open files of processes, as lsof lists them (never opening or stat()ing them).
   PATH      processes that have PATH open (a file, directory or unix socket path)
 """
 
-CMD_LIMIT = 9  # lsof's default CmdLim: COMMAND shows the first 9 characters
+# A pid, a port: ASCII digits ("\u00b2".isdigit() is True and int() refuses it), and few
+# of them (int() refuses more than 4300 on 3.11+; a port or pid needs 10 at most).
+_NUMBER = re.compile(r"[0-9]{1,10}\Z")
+
+CMD_LIMIT = 9  # lsof's default CmdLim: COMMAND shows the first 9 printed characters
+CMD_TITLE = "COMMAND"
+UNKNOWN_COMMAND = "(unknown)"  # lsof's name for a process whose name is empty
 
 
 # -- -i [46][protocol][@hostname|hostaddr][:service|port] ------------------------------------
@@ -162,12 +192,12 @@ def _port_item(text: str, item: str, proto: Optional[str], service_port: Optiona
     if not item:
         raise ValueError("-i %s: empty port; write e.g. -i :22 or -i :1-1024" % text)
     lo_text, dash, hi_text = item.partition("-")
-    if dash and lo_text.isdigit() and hi_text.isdigit():
+    if dash and _NUMBER.match(lo_text) and _NUMBER.match(hi_text):
         lo, hi = int(lo_text), int(hi_text)
         if lo > hi or hi > 65535:
             raise ValueError("-i %s: bad port range %r; write LOW-HIGH within 0-65535" % (text, item))
         return lo, hi
-    if item.isdigit():
+    if _NUMBER.match(item):
         port = int(item)
         if port > 65535:
             raise ValueError("-i %s: port %d is above 65535" % (text, port))
@@ -247,7 +277,7 @@ def _id_list(option: str, text: str, numeric: bool) -> Tuple[Set[str], Set[str]]
     for item in text.split(","):
         neg = item.startswith("^")
         word = item[1:] if neg else item
-        if not word or (numeric and not word.isdigit()):
+        if not word or (numeric and not _NUMBER.match(word)):
             what = "a pid" if numeric else "a login name or uid"
             raise UsageError("-%s %s: %r is not %s; write e.g. -%s 1234,^5678" % (option, text, item, what, option))
         (no if neg else yes).add(word)
@@ -454,7 +484,7 @@ class Lister:
             return "*"
         name = self.resolver.name(ip) if self.resolver is not None else None
         if name is not None:
-            return escape_text(name)
+            return lsof_text(name)
         from .._records import ip_text
 
         return "[%s]" % ip_text(ip) if ip.version == 6 else str(ip)
@@ -464,7 +494,7 @@ class Lister:
             port = "*"
         else:
             port = port_text(ep.port, proto if proto in ("tcp", "udp") else "tcp", self.o.numeric_ports)
-        return "%s:%s" % (self.host(ep.ip), escape_text(port))
+        return "%s:%s" % (self.host(ep.ip), lsof_text(port))
 
     def inet_name(self, rec: Any) -> str:
         name = self.endpoint(rec.local, rec.proto)
@@ -496,9 +526,9 @@ class Lister:
             kind = _UNIX_TYPES.get(rec.type, str(rec.type))
             name = "type=%s (%s)" % (kind, state)
             if rec.path is not None:
-                name = escape_text(rec.path) + " " + name
+                name = lsof_text(rec.path) + " " + name
             pointer = rec.pointer if rec.pointer is not None else self.unix_pointers().get(inode)
-            return {"type": "unix", "device": "" if pointer is None else "0x" + escape_text(pointer),
+            return {"type": "unix", "device": "" if pointer is None else "0x" + lsof_text(pointer),
                     "size_off": "0t0", "node": str(inode), "name": name, "socket": rec, "path": rec.path}
         return {"type": "IPv4" if rec.family == socket.AF_INET else "IPv6", "device": str(inode),
                 "size_off": "0t0", "node": rec.proto.upper(), "name": self.inet_name(rec), "socket": rec}
@@ -543,7 +573,14 @@ class Lister:
     def process_rows(self, pid: int, wanted_fds: Optional[Set[int]] = None, only_sockets: bool = False) -> List[Dict[str, Any]]:
         """Every file of ``pid`` as lsof lists it; [] when the process went away."""
         from .._errors import ProcNetError
-        from .._parse.process import mode_from_flags, mode_from_link_mode, parse_comm, parse_fdinfo, status_uids
+        from .._parse.process import (
+            mode_from_flags,
+            mode_from_link_mode,
+            parse_comm,
+            parse_fdinfo,
+            socket_inode,
+            status_uids,
+        )
         from .._proc import Denied, Gone
 
         fs = self.fs
@@ -565,8 +602,8 @@ class Lister:
             except (ProcNetError, ValueError):
                 uid = None
             user = _user_name(uid)
-            base = {"command": escape_text(comm[:CMD_LIMIT]), "pid": pid, "user": user, "uid": uid,
-                    "comm": comm}
+            base = {"command": lsof_command(comm or UNKNOWN_COMMAND, CMD_LIMIT), "pid": pid, "user": user,
+                    "uid": uid, "comm": comm}
             mounts = self.mounts(proc) if not only_sockets else {}
 
             def add(fd: str, **kw: Any) -> None:
@@ -587,32 +624,34 @@ class Lister:
                     try:
                         target = proc.readlink(link)
                     except Denied as exc:
-                        add(fd, type="unknown", name=escape_text("%s/%s (readlink: %s)" % (proc.path, link, _reason(exc))))
+                        add(fd, type="unknown",
+                            name=lsof_text("%s/%s (readlink: %s)" % (proc.path, link, _reason(exc))))
                         continue
                     except ProcNetError:
-                        add(fd, type="unknown", name=escape_text("%s/%s" % (proc.path, link)))
+                        add(fd, type="unknown", name=lsof_text("%s/%s" % (proc.path, link)))
                         continue
                     if fd == "txt":
                         entry = next((m for m in maps if m.path == target or m.path + " (deleted)" == target), None)
                         add(fd, type="REG", device=entry.device if entry else "", node=str(entry.inode) if entry else "",
-                            name=escape_text(target), path=target, inode=entry.inode if entry else None)
+                            name=lsof_text(target), path=target, inode=entry.inode if entry else None)
                     else:
                         m = mount_of_path(mounts, target)
-                        add(fd, type="DIR", device=m.device if m else "", name=escape_text(target), path=target)
+                        add(fd, type="DIR", device=m.device if m else "", name=lsof_text(target), path=target)
                 exe = next((r for r in rows if r["fd"] == "txt" and r["inode"] is not None), None)
                 for entry in maps:
                     if exe is not None and entry.inode == exe["inode"] and entry.device == exe["device"]:
                         continue
                     add("DEL" if entry.deleted else "mem", type="unknown", device=entry.device, node=str(entry.inode),
-                        name=escape_text(entry.path), path=entry.path, inode=entry.inode)
+                        name=lsof_text(entry.path), path=entry.path, inode=entry.inode)
             try:
                 names = proc.fds()
             except Denied as exc:
-                add("NOFD", name=escape_text("%s/fd (opendir: %s)" % (proc.path, _reason(exc))))
+                add("NOFD", name=lsof_text("%s/fd (opendir: %s)" % (proc.path, _reason(exc))))
                 return rows
             except ProcNetError:
                 return rows
-            for name in sorted((n for n in names if n.isdigit()), key=int):
+            # ASCII digits only: "\u00b2".isdigit() is True and int() refuses it (a bundle's names)
+            for name in sorted((n for n in names if n.isascii() and n.isdigit()), key=int):
                 fdn = int(name)
                 if wanted_fds is not None and fdn not in wanted_fds:
                     continue
@@ -621,7 +660,7 @@ class Lister:
                     target = proc.fd_target(name)
                 except Denied as exc:
                     add(fdtext, fd_number=fdn, type="unknown",
-                        name=escape_text("%s/fd/%s (readlink: %s)" % (proc.path, name, _reason(exc))))
+                        name=lsof_text("%s/fd/%s (readlink: %s)" % (proc.path, name, _reason(exc))))
                     continue
                 except ProcNetError:
                     continue
@@ -648,17 +687,17 @@ class Lister:
                 mount = mounts.get(_int(info.get("mnt_id")) or -1) if mounts else None
                 ino = _int(info.get("ino"))
                 common = {"fd_number": fdn, "mode": mode, "offset": pos}
-                if target.startswith("socket:[") and target.endswith("]") and target[8:-1].isdigit():
-                    inode = int(target[8:-1])
+                inode = socket_inode(target)  # ASCII digits, at most 20 (a bundle's link is any text)
+                if inode is not None:
                     rec = self.sockets().get(inode)
                     kw = self.socket_row(inode, rec, mount)
                     add(fdtext, inode=inode, **common, **kw)
                 elif target.startswith("pipe:[") and target.endswith("]"):
                     add(fdtext, type="FIFO", device=mount.device if mount else "", size_off="0t%d" % (pos or 0),
-                        node=target[6:-1], name="pipe", inode=_int(target[6:-1]), **common)
+                        node=lsof_text(target[6:-1]), name="pipe", inode=_int(target[6:-1]), **common)
                 elif target.startswith("anon_inode:"):
                     add(fdtext, type="a_inode", device=mount.device if mount else "", size_off="0",
-                        node=str(ino) if ino is not None else "", name=escape_text(target[len("anon_inode:"):]),
+                        node=str(ino) if ino is not None else "", name=lsof_text(target[len("anon_inode:"):]),
                         inode=ino, **common)
                 elif target.startswith("/"):
                     kind = "unknown"
@@ -668,12 +707,12 @@ class Lister:
                     elif mount is not None and mount.fstype == "devpts" and target != mount.point:
                         kind, device = "CHR", ""
                     add(fdtext, type=kind, device=device, size_off="0t%d" % pos if pos is not None else "",
-                        node=str(ino) if ino is not None else "", name=escape_text(target), path=target,
+                        node=str(ino) if ino is not None else "", name=lsof_text(target), path=target,
                         inode=ino, **common)
                 else:
                     add(fdtext, type="unknown", device=mount.device if mount else "",
                         size_off="0t%d" % pos if pos is not None else "", node=str(ino) if ino is not None else "",
-                        name=escape_text(target), path=target, inode=ino, **common)
+                        name=lsof_text(target), path=target, inode=ino, **common)
         return rows
 
 
@@ -715,7 +754,7 @@ def _user_name(uid: Optional[int]) -> str:
         try:
             import pwd
 
-            _USERS[uid] = escape_text(pwd.getpwuid(uid).pw_name)
+            _USERS[uid] = lsof_text(pwd.getpwuid(uid).pw_name).replace(" ", "\\x20")
         except (KeyError, ImportError):
             _USERS[uid] = "%8d" % uid
     return _USERS[uid]
@@ -745,7 +784,7 @@ def collect(o: Options, fs: Any, err: IO[str]) -> Tuple[List[Dict[str, Any]], bo
             try:
                 hosts[spec.host] = resolve_host_address(spec.host)
             except ValueError as exc:
-                err.write("procnet lsof: %s\n" % exc)
+                err.write(message("procnet lsof", str(exc)))
                 hosts[spec.host] = []
     process_sel = bool(o.pids or o.users)
     any_sel = process_sel or o.inet_given or bool(paths)
@@ -808,7 +847,7 @@ def run(argv: Sequence[str], out: IO[str], err: IO[str]) -> int:
     try:
         o = parse_args(argv)
     except UsageError as exc:
-        err.write("procnet lsof: %s\n" % exc)
+        err.write(message("procnet lsof", str(exc)))
         return 2
     if o.help:
         out.write(USAGE)
@@ -821,11 +860,18 @@ def run(argv: Sequence[str], out: IO[str], err: IO[str]) -> int:
     from .._errors import ProcNetError
     from .._proc import ProcFS
 
-    fs = ProcFS(o.root) if o.root else ProcFS()
+    try:
+        fs = ProcFS(o.root) if o.root else ProcFS()
+    except (TypeError, ValueError) as exc:
+        err.write(message("procnet lsof", str(exc)))
+        return 2
     try:
         rows, complete = collect(o, fs, err)
+    except BrokenPipeError:
+        raise
     except (ProcNetError, OSError) as exc:
-        err.write("procnet lsof: %s\n" % exc)
+        # a file of the proc root (a bundle's, say) that cannot be read: its name escaped
+        err.write(message("procnet lsof", str(exc)))
         return 1
     if o.terse:
         for pid in sorted({r["pid"] for r in rows}):
@@ -849,9 +895,15 @@ def run(argv: Sequence[str], out: IO[str], err: IO[str]) -> int:
             obj["socket"] = to_jsonable(r["socket"]) if r.get("socket") is not None else None
             out.write(json.dumps(obj, sort_keys=True) + "\n")
     else:
-        table = [{k: str(r[k]) for k in ("command", "pid", "user", "fd", "mode", "lock", "type", "device",
+        # lsof's print_file: COMMAND is as wide as its longest name by lsof's count, at most
+        # CMD_LIMIT, and every name is cut to that width
+        names = [r["comm"] or UNKNOWN_COMMAND for r in rows]
+        width = max([len(CMD_TITLE)] + [min(lsof_command_len(n), CMD_LIMIT) for n in names])
+        table = [{k: str(r[k]) for k in ("pid", "user", "fd", "mode", "lock", "type", "device",
                                           "size_off", "node", "name")} for r in rows]
-        out.write(format_lsof_table(table))
+        for cells, name in zip(table, names):
+            cells["command"] = lsof_command(name, width)
+        out.write(format_lsof_table(table, command_width=width))
     return 0 if complete and (rows or not (o.inet_given or o.pids or o.users or o.paths)) else 1
 
 

@@ -8,37 +8,120 @@ spent, so a machine without DNS answers with numbers instead of hanging.
 from __future__ import annotations
 
 import ipaddress
+import re
 import threading
 import time
 from itertools import chain, islice
 from operator import itemgetter
-from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
 IPAddress = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
 
 
-def escape_text(text: str) -> str:
-    """Text from another process, safe to print on a terminal.
+# -- escaping text from other processes: the rule lives in procnet/_escape.py -------------
+from .._escape import INVISIBLE, _shown, _utf8, escape_quoted, escape_text  # noqa: E402  (re-exported)
 
-    Printable characters (including space and printable non-ASCII) are kept; every
-    other character (control characters, DEL, C1 controls, line and paragraph
-    separators, bidi overrides...) and every byte that was not valid UTF-8 (kept by
-    :func:`os.fsdecode` as a surrogate escape) is written as ``\\xNN``, one escape per
-    byte of its UTF-8 encoding, as lsof prints such bytes.
 
-    >>> escape_text("a\\nb"), escape_text("ok \\u00e9"), escape_text("bad\\udcff")
-    ('a\\\\x0ab', 'ok \\u00e9', 'bad\\\\xff')
+def message(prog: str, text: str) -> str:
+    """One line of a message for stderr: ``prog: text``, ``text`` escaped (newlines
+    included, so that a quoted file name cannot start a line of its own)."""
+    return "%s: %s\n" % (prog, escape_text(text))
+
+
+def filter_error_text(exc: Any) -> str:
+    """A :class:`procnet.FilterError` as three lines (reason, expression, marker), each
+    escaped, the marker under the escaped token."""
+    expression: str = exc.expression
+    start, end = exc.span
+    head = escape_text(expression[:start])
+    token = escape_text(expression[start:end])
+    width = len(token) + max(0, end - max(start, len(expression)))
+    marker = " " * len(head) + "~" * max(width - 1, 0) + "^"
+    return "%s\n    %s\n    %s" % (escape_text(exc.reason), escape_text(expression), marker)
+
+
+# -- lsof's escapes (lsof 4.95 misc.c safepup, safestrprt, safestrprtn, safestrlen) ------
+#
+# lsof prints a byte it will not print raw as ``\b \f \n \r \t``, ``^@``..``^_`` (the
+# other C0 controls), ``\\`` (the backslash) or ``\xNN`` (DEL, the space where a column
+# may not hold one, and every byte above 0x7f: lsof's ``char`` is signed on x86-64, so
+# those bytes miss its ``^?`` case for 0xff). NAME (safestrprt) keeps a whole multibyte
+# character its locale calls printable (a UTF-8 locale here); COMMAND (safestrprtn) has
+# no multibyte case: every byte above 0x7f is ``\xNN``.
+
+
+def _lsof_pup(b: int) -> str:
+    if b < 0x20:
+        return {8: "\\b", 9: "\\t", 10: "\\n", 12: "\\f", 13: "\\r"}.get(b) or "^" + chr(b + 0x40)
+    if b == 0x5C:
+        return "\\\\"
+    return "\\x%02x" % b
+
+
+_LSOF_BYTE = tuple(chr(b) if 0x20 <= b < 0x7F and b != 0x5C else _lsof_pup(b) for b in range(256))
+_LSOF_COMMAND_BYTE = tuple("\\x20" if b == 0x20 else s for b, s in enumerate(_LSOF_BYTE))
+# safestrlen(), which sizes the COMMAND column: 2 for the \. and ^. forms and, through
+# the signed char, for every byte above 0x7f (printed as 4); 4 for DEL and the space.
+_LSOF_COMMAND_LEN = tuple(1 if len(s) == 1 else 2 if (b < 0x20 or b >= 0x80 or b == 0x5C) else 4
+                          for b, s in enumerate(_LSOF_COMMAND_BYTE))
+_LSOF_PLAIN = re.compile(r"[ -\[\]-~]*\Z")  # printable ASCII but the backslash
+
+
+def lsof_text(text: str) -> str:
+    """``text`` as lsof 4.95 prints a NAME (safestrprt with flags 0, in a UTF-8 locale),
+    and more strictly where lsof prints raw what a terminal does not show: a printable
+    multibyte character is kept unless :func:`escape_text` would escape it (lsof keeps
+    U+200B, U+202E, U+3164...), and then each of its bytes is ``\\xNN`` as lsof writes
+    the bytes of a character it does not print.
+
+    >>> lsof_text("/tmp/a b\\x1b[1m\\t\\\\z\\x7f")
+    '/tmp/a b^[[1m\\\\t\\\\\\\\z\\\\x7f'
     """
-    if text.isprintable():
+    if _LSOF_PLAIN.match(text) is not None:
         return text
     out: List[str] = []
     for ch in text:
-        if ch.isprintable():
+        if ch < "\x80":
+            out.append(_LSOF_BYTE[ord(ch)])
+        elif _shown(ch):
             out.append(ch)
         else:
-            for byte in ch.encode("utf-8", "surrogateescape"):
-                out.append("\\x%02x" % byte)
+            out.extend("\\x%02x" % b for b in _utf8(ch))
     return "".join(out)
+
+
+def lsof_command(text: str, width: int) -> str:
+    """A process name as lsof 4.95 prints COMMAND (safestrprtn with flags 2): every byte
+    that is not printable ASCII escaped (the space as ``\\x20``, so a name cannot pass for
+    two columns), cut at ``width`` printed characters without cutting an escape, unpadded.
+
+    >>> lsof_command("sshd 1 root", 9), lsof_command("a\\x1bb", 9), lsof_command("\\u00e9t\\u00e9", 9)
+    ('sshd\\\\x201', 'a^[b', '\\\\xc3\\\\xa9t')
+    """
+    if len(text) <= width and _LSOF_PLAIN.match(text) is not None and " " not in text:
+        return text
+    out: List[str] = []
+    used = 0
+    for b in _utf8_all(text):
+        piece = _LSOF_COMMAND_BYTE[b]
+        if used + len(piece) > width:
+            break
+        out.append(piece)
+        used += len(piece)
+    return "".join(out)
+
+
+def lsof_command_len(text: str) -> int:
+    """lsof's safestrlen(name, 2): the width lsof sizes the COMMAND column by (it
+    counts a byte above 0x7f as 2 characters and prints it as 4; the name is then cut)."""
+    return sum(_LSOF_COMMAND_LEN[b] for b in _utf8_all(text))
+
+
+def _utf8_all(text: str) -> bytes:
+    try:
+        return text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return b"".join(_utf8(ch) for ch in text)
 
 
 def display_len(text: str) -> int:
@@ -223,12 +306,15 @@ def _spread(cols: List[Column], screen_width: int) -> None:
 # -- lsof's column layout (lsof print.c print_file) ---------------------------------------
 
 
-def format_lsof_table(rows: Sequence[Dict[str, str]], header: bool = True) -> str:
+def format_lsof_table(
+    rows: Sequence[Dict[str, str]], header: bool = True, command_width: Optional[int] = None
+) -> str:
     """The table lsof prints: COMMAND left-aligned, FD as descriptor + mode + lock,
     every other column right-aligned, NAME last and unpadded.
 
     Each row holds the keys ``command pid user fd mode lock type device size_off node
-    name`` (already escaped).
+    name`` (already escaped). ``command_width`` is the COMMAND column's width when the
+    caller sized it as lsof does (:func:`lsof_command_len`), else the longest command.
     """
     titles = (("command", "COMMAND"), ("pid", "PID"), ("user", "USER"), ("type", "TYPE"),
               ("device", "DEVICE"), ("size_off", "SIZE/OFF"), ("node", "NODE"))
@@ -239,6 +325,8 @@ def format_lsof_table(rows: Sequence[Dict[str, str]], header: bool = True) -> st
             if len(r[key]) > w[key]:
                 w[key] = len(r[key])
         fd_w = max(fd_w, len(r["fd"]) + 2)
+    if command_width is not None:
+        w["command"] = max(command_width, w["command"])
     out: List[str] = []
     if header and rows:
         out.append(
@@ -368,9 +456,16 @@ __all__ = [
     "LEFT",
     "RIGHT",
     "column_chunks",
+    "INVISIBLE",
     "display_len",
+    "escape_quoted",
     "escape_text",
+    "filter_error_text",
     "format_lsof_table",
+    "lsof_command",
+    "lsof_command_len",
+    "lsof_text",
+    "message",
     "port_text",
     "render_columns",
     "resolve_host_address",

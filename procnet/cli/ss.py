@@ -44,8 +44,18 @@ Where the output differs from ss, and why:
   says why; a table the kernel has no diag module for (raw_diag) is read as text and its
   rows get only ss's empty TAB line.
 * ``-O`` is accepted; it matters only with ``-i`` and ``-m``.
-* Text from other processes (process names, socket paths) is escaped (``\\xNN``) before
-  it reaches the terminal; ss prints it raw.
+* Text from other processes (process names, socket paths, host names) is escaped before
+  it reaches the terminal, where ss prints it raw: control characters (C0, DEL, C1),
+  invalid UTF-8, format characters (U+200B, the bidi overrides U+202A..U+202E...), line
+  and paragraph separators, non-ASCII spaces and the invisible fillers (U+3164, U+2800...)
+  as ``\\xNN`` per byte (:func:`procnet.cli.render.escape_text`). In the process name of
+  ``users:(("name",pid=N,fd=M))`` a ``"`` is also ``\\x22`` and a ``\\`` ``\\x5c``, so a
+  name cannot close its quotes and show another pid first (ss prints
+  ``users:(("x",pid=1,fd=3",pid=4242,fd=5))`` for the name ``x",pid=1,fd=3``). The name is
+  the whole ``comm``; ss reads it from ``/proc/PID/stat`` up to the first ``)``, so
+  for a name holding ``)`` it shows less. A socket path keeps its spaces, as in ss.
+* Messages (errors, warnings) escape every name and path they quote the same way, a
+  bad FILTER's marker placed under the escaped token.
 * A usage error exits 2 (ss exits 255) with a message saying what to write instead.
 
 ``--json`` prints one JSON object per socket, one per line (JSON Lines). Each object holds
@@ -65,7 +75,18 @@ import sys
 from operator import itemgetter
 from typing import IO, Any, Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
 
-from .render import LEFT, RIGHT, Column, HostResolver, column_chunks, escape_text, port_text
+from .render import (
+    LEFT,
+    RIGHT,
+    Column,
+    HostResolver,
+    column_chunks,
+    escape_quoted,
+    escape_text,
+    filter_error_text,
+    message,
+    port_text,
+)
 
 USAGE = """\
 usage: procnet ss [-tuwx46] [-l|-a] [-nrpeoimHO] [--json] [--root DIR] [FILTER...]
@@ -292,7 +313,7 @@ def users_text(owners: Sequence[Any]) -> str:
         return ""
     ordered = sorted(owners, key=lambda w: (w.pid, w.fd), reverse=True)
     return " users:(%s)" % ",".join(
-        '("%s",pid=%d,fd=%d)' % (escape_text(w.comm), w.pid, w.fd) for w in ordered
+        '("%s",pid=%d,fd=%d)' % (escape_quoted(w.comm), w.pid, w.fd) for w in ordered
     )
 
 
@@ -361,7 +382,7 @@ class Renderer:
             return "*"
         if proto == "raw":
             return str(port) if self.o.numeric else _ip_proto_name(port)
-        return port_text(port, proto, self.o.numeric, self.ephemeral)
+        return escape_text(port_text(port, proto, self.o.numeric, self.ephemeral))
 
     def _port_cache(self, proto: str) -> Dict[int, str]:
         return self._ports.setdefault(proto, {})
@@ -391,7 +412,7 @@ class Renderer:
             w = owners[0]
             comm = comms.get(w.comm)
             if comm is None:
-                comm = comms[w.comm] = escape_text(w.comm)
+                comm = comms[w.comm] = escape_quoted(w.comm)
             return ' users:(("%s",pid=%d,fd=%d))' % (comm, w.pid, w.fd)
         return users_text(owners)
 
@@ -716,7 +737,7 @@ def run(argv: Sequence[str], out: IO[str], err: IO[str]) -> int:
     try:
         o = parse_args(argv)
     except UsageError as exc:
-        err.write("procnet ss: %s\n" % exc)
+        err.write(message("procnet ss", str(exc)))
         return 2
     if o.help:
         out.write(USAGE)
@@ -728,6 +749,19 @@ def run(argv: Sequence[str], out: IO[str], err: IO[str]) -> int:
         return 0
 
     from .._errors import ProcNetError
+
+    try:
+        return _run(o, out, err)
+    except BrokenPipeError:
+        raise  # the reader left: procnet.cli.main ends quietly
+    except (ProcNetError, OSError) as exc:
+        # a file of the proc root (a bundle's, say) that cannot be read: its name escaped
+        err.write(message("procnet ss", str(exc)))
+        return 1
+
+
+def _run(o: Options, out: IO[str], err: IO[str]) -> int:
+    from .._errors import ProcNetError
     from .._proc import ProcFS
     from .._query import Query
     from .render import resolve_host_address
@@ -736,7 +770,7 @@ def run(argv: Sequence[str], out: IO[str], err: IO[str]) -> int:
     try:
         fs = ProcFS(root) if root else ProcFS()
     except (TypeError, ValueError) as exc:
-        err.write("procnet ss: %s\n" % exc)
+        err.write(message("procnet ss", str(exc)))
         return 2
     ephemeral = fs.local_port_range()
     flt = None
@@ -753,7 +787,7 @@ def run(argv: Sequence[str], out: IO[str], err: IO[str]) -> int:
                 ephemeral_ports=ephemeral,
             )
         except FilterError as exc:
-            err.write("procnet ss: bad FILTER: %s\n" % exc)
+            err.write("procnet ss: bad FILTER: %s\n" % filter_error_text(exc))
             err.write("procnet ss: write a filter as ss reads it, e.g. 'sport = :22', 'state established', 'dst 10.0.0.0/8'\n")
             return 2
     finish_selection(o, None if flt is None else flt.states, None if flt is None else flt.families)
@@ -796,14 +830,15 @@ def run(argv: Sequence[str], out: IO[str], err: IO[str]) -> int:
                 backend = "proc"
                 records = query(backend)
         except (ProcNetError, OSError, ValueError) as exc:
-            err.write("procnet ss: %s\n" % exc)
+            err.write(message("procnet ss", str(exc)))
             return 1
     if (o.info or o.memory) and not kernel_details and protos:
-        err.write(
-            "procnet ss: -%s: no TCP info or memory counters to show: they come from the kernel's sock_diag "
-            "answer, and these sockets were read from the text tables of %s\n"
-            % ("i" if o.info else "m", fs.root)
-        )
+        err.write(message(
+            "procnet ss",
+            "-%s: no TCP info or memory counters to show: they come from the kernel's sock_diag "
+            "answer, and these sockets were read from the text tables of %s"
+            % ("i" if o.info else "m", fs.root),
+        ))
     # Sorting before dropping the unix kinds not asked for keeps the same order (the
     # sort is stable), and sorts the query's own list in place.
     records.sort(key=_order)
