@@ -32,7 +32,7 @@ from typing import (
 )
 
 from . import _states
-from ._errors import AccessDenied, NoSuchProcess
+from ._errors import AccessDenied, NoSuchProcess, ProcRootError, UnsafeFile, quoted
 from ._owners import OwnerIndex, ScanReport, scan, scan_into
 from ._parse._common import ErrorHandler
 from ._parse._common import INET_TABLES
@@ -411,6 +411,9 @@ class Query(Generic[_S]):
         return (ns_inode(self_link) if self_link else None), None
 
     def _members(self) -> Dict[Optional[int], List[int]]:
+        """The pids under the root by network namespace (their ``ns/net`` link); a process
+        whose link cannot be read (it exited, another user's, a capture's odd entry) is
+        left out."""
         groups: Dict[Optional[int], List[int]] = {}
         for pid in self.fs.pids():
             try:
@@ -424,27 +427,63 @@ class Query(Generic[_S]):
     def _tables(self) -> Iterator[Tuple[str, Optional[int], str, str]]:
         """(table, netns, text, path) for every text table of every namespace asked.
 
-        The bytes are decoded at once (undecodable bytes kept as surrogate escapes, as the
-        parsers keep them) so that only one copy of a large table is held."""
-        fs = self.fs
+        Each table is read straight into its text (undecodable bytes kept as surrogate
+        escapes, as the parsers keep them), and dropped here once yielded, so that one
+        copy of one table is held at a time (:meth:`ProcFS.read_net_text`)."""
         if self.netns == "all":
-            groups = self._members()
-            for ns in sorted(groups, key=lambda n: groups[n][0]):
-                for table in self.tables:
-                    for member in groups[ns]:
-                        try:
-                            data = fs.read_net_table(table, member)
-                        except (Gone, Denied):
-                            continue
-                        if data is not None:
-                            yield table, ns, _text(data), fs.path(member, "net", table)
-                        break
+            yield from self._every_namespace()
             return
+        fs = self.fs
         ns, pid = self._source()
         for table in self.tables:
-            data = fs.read_net_table(table, pid)
-            if data is not None:
-                yield table, ns, _text(data), fs.path("net", table) if pid is None else fs.path(pid, "net", table)
+            text = fs.read_net_text(table, pid)
+            if text is not None:
+                yield table, ns, text, fs.path("net", table) if pid is None else fs.path(pid, "net", table)
+                text = None
+
+    def _every_namespace(self) -> Iterator[Tuple[str, Optional[int], str, str]]:
+        """:meth:`_tables` for ``netns="all"``: each namespace's tables read once, through
+        the first of its processes that shows them.
+
+        A :class:`~procnet.ProcRootError` when the root cannot answer, rather than fewer
+        namespaces than there are: no process shows its namespace, a capture holds no
+        tables for some namespace (one written without ``netns="all"`` holds only
+        ``net/``), or no namespace's tables could be read at all. On a live proc a
+        namespace whose processes all exit during the read is left out (it is gone).
+        """
+        fs = self.fs
+        root = quoted(fs.root)
+        groups = self._members()
+        if not groups:
+            raise ProcRootError("netns='all' cannot be answered from %s: it reads every network namespace through a "
+                                "process in it, and no process there shows its namespace (<pid>/ns/net)" % root)
+        order = sorted(groups, key=lambda n: groups[n][0])
+        if fs.manifest:  # a capture: what it lacks now, it always lacked
+            missing = [ns for ns in order if not any(fs.has_net_tables(pid) for pid in groups[ns])]
+            if missing:
+                raise ProcRootError(
+                    "netns='all' cannot be answered from the capture %s: it holds no socket tables for network "
+                    "namespace %s (processes: %s); a capture holds each namespace's tables (<pid>/net) only when "
+                    "written with netns='all'" % (root, _pids_text(n for n in missing if n is not None) or "?",
+                                                  _pids_text(p for n in missing for p in groups[n])))
+        answered = False
+        for ns in order:
+            for table in self.tables:
+                for member in groups[ns]:
+                    try:
+                        text = fs.read_net_text(table, member)
+                    except UnsafeFile:
+                        raise
+                    except (Gone, Denied):
+                        continue
+                    answered = True
+                    if text is not None:
+                        yield table, ns, text, fs.path(member, "net", table)
+                        text = None
+                    break
+        if not answered:
+            raise ProcRootError("netns='all' cannot be answered from %s: no process there shows the socket tables "
+                                "of its network namespace (<pid>/net)" % root)
 
     def _use_netlink(self) -> bool:
         """Whether sock_diag answers: the caller's own namespace on the live machine only."""
@@ -515,10 +554,10 @@ class Query(Generic[_S]):
 
     def _text_chunk(self, table: str) -> Optional[Callable[[], Iterable[Socket]]]:
         """The caller's own namespace's text table, read now, parsed at each call."""
-        raw = self.fs.read_net_table(table)
-        if raw is None:
+        text = self.fs.read_net_text(table)
+        if text is None:
             return None
-        return functools.partial(self._parse, table, _text(raw), self.fs.path("net", table))
+        return functools.partial(self._parse, table, text, self.fs.path("net", table))
 
     def _netlink_stream(self, table: str) -> Iterator[Socket]:
         """One sock_diag dump of a table, a record at a time."""
@@ -572,7 +611,7 @@ class Query(Generic[_S]):
         if not self.owners:
             return None
         if not inodes and self.pids is None:
-            return OwnerIndex({}, ScanReport(0, hidden=self.fs.hides_processes()))
+            return OwnerIndex({}, _no_scan_report(self.fs))
         return scan(self.fs, inodes=inodes, pids=self.pids, threads=self.threads, details=self.details)
 
     def _finish(self, rec: Socket, report: Optional[ScanReport], index: Optional[OwnerIndex] = None) -> Optional[Socket]:
@@ -599,7 +638,8 @@ class Query(Generic[_S]):
         """With ``strict=True``: raise rather than answer with owners that may be missing.
 
         AccessDenied when a process the query had to inspect could not be (with ``pid=``:
-        one of those pids; without: any process, or a proc mount that hides some);
+        one of those pids, or one of its threads; without: any process or thread, a proc
+        mount that hides some, or processes outside the proc mount's pid namespace);
         NoSuchProcess when a ``pid=`` process does not exist (or exited during the scan)."""
         if not self.strict or report is None:
             return
@@ -608,7 +648,11 @@ class Query(Generic[_S]):
             if denied:
                 raise AccessDenied(errno.EACCES, "may not inspect the descriptors of pid %s" % _pids_text(denied),
                                    self.fs.path(denied[0], "fd"))
-            missing = sorted(self.pids & set(report.vanished))
+            unverified = sorted(self.pids & set(report.unverified_threads))
+            if unverified:
+                raise AccessDenied(errno.EPERM, "cannot check the threads of pid %s for descriptor tables of their "
+                                   "own" % _pids_text(unverified), self.fs.path(unverified[0], "task"))
+            missing = sorted(self.pids & (set(report.vanished) | set(report.missing)))
             if missing:
                 raise NoSuchProcess(errno.ESRCH, "no such process: pid %s" % _pids_text(missing), self.fs.path(missing[0]))
             return
@@ -618,6 +662,15 @@ class Query(Generic[_S]):
         if report.hidden:
             raise AccessDenied(errno.EACCES, "the proc mount hides other users' processes (hidepid), so owners "
                                "may be missing", self.fs.root)
+        if report.initial_pid_namespace is not True:
+            raise AccessDenied(errno.EACCES, "the proc mount's pid namespace is %s, so processes outside it may hold "
+                               "sockets and owners may be missing"
+                               % ("not the initial one" if report.initial_pid_namespace is False
+                                  else "not known to be the initial one"), self.fs.root)
+        if report.unverified_threads:
+            raise AccessDenied(errno.EPERM, "cannot check the threads of pid %s for descriptor tables of their own, so "
+                               "owners may be missing" % _pids_text(report.unverified_threads),
+                               self.fs.path(report.unverified_threads[0], "task"))
 
     def run(self) -> SocketList[_S]:
         """The matching sockets, owners filled in when asked."""
@@ -625,7 +678,7 @@ class Query(Generic[_S]):
         report: Optional[ScanReport] = None
         if self.owners:
             if self.pids is None and not any(rec.inode for rec in rows):
-                report = ScanReport(0, hidden=self.fs.hides_processes())
+                report = _no_scan_report(self.fs)
             else:
                 report = scan_into(self.fs, (rec for rec in rows if rec.inode), pids=self.pids,
                                    threads=self.threads, details=self.details)
@@ -647,6 +700,16 @@ def _query(proto: ProtoSpec, default_states: Optional[AbstractSet[TcpState]], fi
     query: Query[Any] = Query.__new__(Query)
     query._setup(proto, default_states, filters)
     return query
+
+
+def _no_scan_report(fs: ProcFS) -> ScanReport:
+    """The report of a query with no socket to look for (so no descriptor was read).
+
+    Nothing can be missing from such an answer (a record of inode 0 has no file, so no
+    owner), but the report still says what the scan could not have seen under this root
+    (a hidepid mount, processes outside the mount's pid namespace), as a scan would, so
+    that ``report.complete`` and ``strict=True`` do not depend on whether a socket matched."""
+    return ScanReport(0, hidden=fs.hides_processes(), initial_pid_namespace=fs.initial_pid_namespace())
 
 
 def _pids_text(pids: Iterable[int]) -> str:
@@ -710,10 +773,6 @@ class SocketIterator(Iterator[_S]):
                         yield done
             return
         yield from q._rows()  # no owners: nothing to finish
-
-
-def _text(data: bytes) -> str:
-    return data.decode("utf-8", "surrogateescape")
 
 
 _NETLINK_OK: Optional[bool] = None

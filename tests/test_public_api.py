@@ -188,7 +188,7 @@ def test_a_denied_pid_is_reported_by_default_and_raised_when_strict() -> None:
 
 def test_a_pid_that_does_not_exist_raises_no_such_process_when_strict() -> None:
     found = procnet.sockets("all", root=DENIED, pid=999)
-    assert list(found) == [] and found.report is not None and 999 in found.report.vanished
+    assert list(found) == [] and found.report is not None and 999 in found.report.missing
     with pytest.raises(procnet.NoSuchProcess, match="pid 999"):
         procnet.sockets("all", root=DENIED, pid=999, strict=True)
 
