@@ -50,6 +50,7 @@ import re
 import socket
 import string
 from typing import (
+    TYPE_CHECKING,
     Any,
     Callable,
     Dict,
@@ -66,6 +67,7 @@ from typing import (
 from . import _states
 from ._errors import ProcNetError
 from ._records import InetSocket, IPAddress, Socket, TcpState, UnixSocket
+from ._vocab import SS_STATE_WORD, SS_STATE_WORDS
 
 IPNetwork = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
 
@@ -395,26 +397,10 @@ def _tokenize(text: str) -> List[_Token]:
 
 # -- States ---------------------------------------------------------------------------------
 
-# ss.c scan_state(): its names (case-insensitive), then the table sstate_namel. "UNKNOWN"
-# is state 0, which no socket has. iproute2 6.8 added "bound-inactive" and refuses
-# "new-syn-recv", a kernel-internal state.
-_STATE_NAMES = {
-    "close": frozenset({TcpState.CLOSE}),
-    "closed": frozenset({TcpState.CLOSE}),
-    "syn-rcv": frozenset({TcpState.SYN_RECV}),
-    "unknown": frozenset(),
-    "established": frozenset({TcpState.ESTABLISHED}),
-    "syn-sent": frozenset({TcpState.SYN_SENT}),
-    "syn-recv": frozenset({TcpState.SYN_RECV}),
-    "fin-wait-1": frozenset({TcpState.FIN_WAIT1}),
-    "fin-wait-2": frozenset({TcpState.FIN_WAIT2}),
-    "time-wait": frozenset({TcpState.TIME_WAIT}),
-    "unconnected": frozenset({TcpState.CLOSE}),
-    "close-wait": frozenset({TcpState.CLOSE_WAIT}),
-    "last-ack": frozenset({TcpState.LAST_ACK}),
-    "listening": frozenset({TcpState.LISTEN}),
-    "closing": frozenset({TcpState.CLOSING}),
-    "bound-inactive": frozenset({TcpState.BOUND_INACTIVE}),
+# ss.c scan_state(): the words of the one vocabulary (case-insensitive). "unknown" is
+# state 0, which no socket has: it matches nothing.
+_STATE_NAMES: Dict[str, FrozenSet[TcpState]] = {
+    word: frozenset({TcpState(n)}) if n else frozenset() for word, n in SS_STATE_WORDS.items()
 }
 
 
@@ -437,20 +423,8 @@ def state_set(name: str) -> FrozenSet[TcpState]:
     )
 
 
-_STATE_WORDS = {
-    TcpState.ESTABLISHED: "established",
-    TcpState.SYN_SENT: "syn-sent",
-    TcpState.SYN_RECV: "syn-recv",
-    TcpState.FIN_WAIT1: "fin-wait-1",
-    TcpState.FIN_WAIT2: "fin-wait-2",
-    TcpState.TIME_WAIT: "time-wait",
-    TcpState.CLOSE: "closed",
-    TcpState.CLOSE_WAIT: "close-wait",
-    TcpState.LAST_ACK: "last-ack",
-    TcpState.LISTEN: "listening",
-    TcpState.CLOSING: "closing",
-    TcpState.BOUND_INACTIVE: "bound-inactive",
-}
+#: the word a state is written back as (``state closed``)
+_STATE_WORDS: Dict[TcpState, str] = {TcpState(n): word for n, word in SS_STATE_WORD.items()}
 
 
 # -- Numbers and addresses, as iproute2 reads them -------------------------------------------
@@ -674,107 +648,123 @@ class Glob:
         return result
 
 
+def _at(p: str, k: int) -> str:
+    return p[k] if k < len(p) else _END
+
+
+#: _bracket's steps return this in place of its answer to mean "go on with the bracket"
+_GO_ON = -2
+if TYPE_CHECKING:
+    #: a step of _bracket: (its answer or _GO_ON, c, q, cold, kind) as _bracket names them
+    _Step = Tuple[int, str, int, str, str]
+
+
 def _bracket(p: str, start: int, fn: str) -> int:
     """posix/fnmatch_loop.c, ``case L('[')``, for flags 0 in the C locale (no collation
     rules: ``[=c=]`` and ``[.c.]`` are the byte c, a range compares byte values): where
     the pattern goes on when the bracket opening at ``p[start]`` matches the byte ``fn``,
     else -1. The labels of glibc's loop are ``kind``: "normal" (normal_bracket), "range"
-    (a member read: a "-" may follow), "next" (only the closing "]" may follow)."""
-
-    def at(k: int) -> str:
-        return p[k] if k < len(p) else _END
-
+    (a member read: a "-" may follow), "next" (only the closing "]" may follow). ``c`` is
+    the character read, ``p[q]`` the next one, ``cold`` the last member (a range's start)."""
     q = start + 1
-    negate = at(q) in "!^"  # "^" too: glibc unless POSIXLY_CORRECT is set
+    negate = _at(p, q) in "!^"  # "^" too: glibc unless POSIXLY_CORRECT is set
     if negate:
         q += 1
-    c = at(q)
+    c = _at(p, q)
     q += 1
     cold = c
     while True:
-        if c == "\\":
-            if at(q) == _END:
-                return -1
-            c = at(q)
-            q += 1
-            kind = "normal"
-        elif c == "[" and at(q) == ":":
-            startp = q
-            name: List[str] = []
-            kind = "next"
-            while True:
-                if len(name) == _CLASS_NAME_MAX:
-                    return -1
-                q += 1
-                c = at(q)
-                if c == ":" and at(q + 1) == "]":
-                    q += 2
-                    break
-                if c < "a" or c >= "z":  # not a class name: the "[" is a member
-                    q, c, kind = startp, "[", "normal"
-                    break
-                name.append(c)
-            if kind == "next":
-                members = _CLASSES.get("".join(name))
-                if members is None:
-                    return -1  # an invalid class name fails the match
-                if fn in members:
-                    return _matched(p, q, negate)
-                c = at(q)
-                q += 1
-        elif c == "[" and at(q) == "=":
-            if at(q + 1) == _END or at(q + 2) != "=" or at(q + 3) != "]":
-                c, kind = "[", "normal"
-            else:
-                symbol = at(q + 1)
-                q += 4
-                if fn == symbol:
-                    return _matched(p, q, negate)
-                c = at(q)
-                q += 1
-                kind = "next"
-        elif c == _END:
-            # "[" never closed: an ordinary character, the pattern going on after it
-            return start + 1 if fn == "[" else -1
-        elif c == "[" and at(q) == ".":
-            symbol, q = _collating_symbol(p, q)
-            if q < 0:
-                return -1
-            if not (at(q) == "-" and at(q + 1) != _END) and fn == symbol:
-                return _matched(p, q, negate)
-            cold = symbol
-            c = at(q)
-            q += 1
-            kind = "range"
-        else:
-            kind = "normal"
+        answer, c, q, cold, kind = _bracket_member(p, start, q, c, cold, fn, negate)
+        if answer != _GO_ON:
+            return answer
         if kind == "normal":
-            is_range = at(q) == "-" and at(q + 1) != _END and at(q + 1) != "]"
+            is_range = _at(p, q) == "-" and _at(p, q + 1) != _END and _at(p, q + 1) != "]"
             if not is_range and c == fn:
                 return _matched(p, q, negate)
             cold = c
-            c = at(q)
+            c = _at(p, q)
             q += 1
             kind = "range"
-        if kind == "range" and c == "-" and at(q) != "]":
-            cend = at(q)
-            q += 1
-            if cend == "[" and at(q) == ".":
-                cend, q = _collating_symbol(p, q)
-                if q < 0:
-                    return -1
-            else:
-                if cend == "\\":
-                    cend = at(q)
-                    q += 1
-                if cend == _END:
-                    return -1
-            if cold <= fn <= cend:
-                return _matched(p, q, negate)
-            c = at(q)
+        if kind == "range" and c == "-" and _at(p, q) != "]":
+            answer, q = _bracket_range(p, q, cold, fn, negate)
+            if answer != _GO_ON:
+                return answer
+            c = _at(p, q)
             q += 1
         if c == "]":
             return q if negate else -1
+
+
+def _bracket_member(p: str, start: int, q: int, c: str, cold: str, fn: str, negate: bool) -> _Step:
+    """The start of glibc's loop body: a member opening with ``c`` (an escape, a class,
+    an equivalence class, a collating symbol, or a plain character left to _bracket)."""
+    if c == "\\":
+        if _at(p, q) == _END:
+            return -1, c, q, cold, ""
+        return _GO_ON, _at(p, q), q + 1, cold, "normal"
+    if c == "[" and _at(p, q) == ":":
+        return _bracket_class(p, q, cold, fn, negate)
+    if c == "[" and _at(p, q) == "=":
+        if _at(p, q + 1) == _END or _at(p, q + 2) != "=" or _at(p, q + 3) != "]":
+            return _GO_ON, "[", q, cold, "normal"
+        symbol = _at(p, q + 1)
+        if fn == symbol:
+            return _matched(p, q + 4, negate), c, q, cold, ""
+        return _GO_ON, _at(p, q + 4), q + 5, cold, "next"
+    if c == _END:
+        # "[" never closed: an ordinary character, the pattern going on after it
+        return (start + 1 if fn == "[" else -1), c, q, cold, ""
+    if c == "[" and _at(p, q) == ".":
+        symbol, q = _collating_symbol(p, q)
+        if q < 0:
+            return -1, c, q, cold, ""
+        if not (_at(p, q) == "-" and _at(p, q + 1) != _END) and fn == symbol:
+            return _matched(p, q, negate), c, q, cold, ""
+        return _GO_ON, _at(p, q), q + 1, symbol, "range"
+    return _GO_ON, c, q, cold, "normal"
+
+
+def _bracket_class(p: str, q: int, cold: str, fn: str, negate: bool) -> _Step:
+    """``[:name:]`` with ``p[q]`` the first ":"; not a class name: the "[" is a member."""
+    startp = q
+    name: List[str] = []
+    while True:
+        if len(name) == _CLASS_NAME_MAX:
+            return -1, "", q, cold, ""
+        q += 1
+        c = _at(p, q)
+        if c == ":" and _at(p, q + 1) == "]":
+            q += 2
+            break
+        if c < "a" or c >= "z":  # not a class name: the "[" is a member
+            return _GO_ON, "[", startp, cold, "normal"
+        name.append(c)
+    members = _CLASSES.get("".join(name))
+    if members is None:
+        return -1, "", q, cold, ""  # an invalid class name fails the match
+    if fn in members:
+        return _matched(p, q, negate), "", q, cold, ""
+    return _GO_ON, _at(p, q), q + 1, cold, "next"
+
+
+def _bracket_range(p: str, q: int, cold: str, fn: str, negate: bool) -> Tuple[int, int]:
+    """A range from ``cold`` whose end starts at ``p[q]``: (_bracket's answer, q), or
+    (_GO_ON, the index after the range's end)."""
+    cend = _at(p, q)
+    q += 1
+    if cend == "[" and _at(p, q) == ".":
+        cend, q = _collating_symbol(p, q)
+        if q < 0:
+            return -1, q
+    else:
+        if cend == "\\":
+            cend = _at(p, q)
+            q += 1
+        if cend == _END:
+            return -1, q
+    if cold <= fn <= cend:
+        return _matched(p, q, negate), q
+    return _GO_ON, q
 
 
 def _collating_symbol(p: str, q: int) -> Tuple[str, int]:
@@ -798,50 +788,58 @@ def _collating_symbol(p: str, q: int) -> Tuple[str, int]:
 def _matched(p: str, q: int, negate: bool) -> int:
     """glibc's ``matched:``: skip the rest of a bracket that matched; where the pattern
     goes on, or -1 (the bracket does not close, or negated)."""
-
-    def at(k: int) -> str:
-        return p[k] if k < len(p) else _END
-
     while True:
-        c = at(q)
+        c = _at(p, q)
         q += 1
         if c == "]":
             break
         if c == _END:
             return -1
         if c == "\\":
-            if at(q) == _END:
+            if _at(p, q) == _END:
                 return -1
             q += 1
-        elif c == "[" and at(q) == ":":
-            startp = q
-            count = 0
-            while True:
-                q += 1
-                c = at(q)
-                count += 1
-                if count == _CLASS_NAME_MAX:
-                    return -1
-                if c == ":" and at(q + 1) == "]":
-                    break
-                if c < "a" or c >= "z":
-                    q = startp - 2
-                    break
-            q += 2
-        elif c == "[" and at(q) == "=":
-            if at(q + 1) == _END or at(q + 2) != "=" or at(q + 3) != "]":
+        elif c == "[" and _at(p, q) == ":":
+            q = _skip_class(p, q)
+            if q < 0:
+                return -1
+        elif c == "[" and _at(p, q) == "=":
+            if _at(p, q + 1) == _END or _at(p, q + 2) != "=" or _at(p, q + 3) != "]":
                 return -1
             q += 4
-        elif c == "[" and at(q) == ".":
-            while True:
-                q += 1
-                c = at(q)
-                if c == _END:
-                    return -1
-                if c == "." and at(q + 1) == "]":
-                    break
-            q += 2
+        elif c == "[" and _at(p, q) == ".":
+            q = _skip_collating_symbol(p, q)
+            if q < 0:
+                return -1
     return -1 if negate else q
+
+
+def _skip_class(p: str, q: int) -> int:
+    """``matched:`` past ``[:name:]``, ``p[q]`` the first ":": the index after it; where
+    the scan goes on when it is not a class name; -1 for a name too long."""
+    startp = q
+    count = 0
+    while True:
+        q += 1
+        c = _at(p, q)
+        count += 1
+        if count == _CLASS_NAME_MAX:
+            return -1
+        if c == ":" and _at(p, q + 1) == "]":
+            return q + 2
+        if c < "a" or c >= "z":
+            return startp
+
+
+def _skip_collating_symbol(p: str, q: int) -> int:
+    """``matched:`` past ``[.c.]``, ``p[q]`` the first ".": the index after it, or -1."""
+    while True:
+        q += 1
+        c = _at(p, q)
+        if c == _END:
+            return -1
+        if c == "." and _at(p, q + 1) == "]":
+            return q + 2
 
 
 # -- The parser ------------------------------------------------------------------------------
@@ -1009,41 +1007,9 @@ class _Parser:
         if kind == "AUTOBOUND":
             return AutoBound()
         if kind in ("SCOND", "DCOND"):
-            side = "src" if kind == "SCOND" else "dst"
-            op = self.peek()
-            negate = False
-            if op is not None and op.kind in ("=", "NEQ"):
-                self.pos += 1
-                negate = op.kind == "NEQ"  # procnet only: ss has no "!=" for addresses
-            elif op is not None and op.kind in ("GEQ", "LEQ", ">", "<"):
-                raise self.error(
-                    "%s takes an address, with '=' or '!=' or nothing; compare ports with %s"
-                    % (tok.text, "sport" if side == "src" else "dport"),
-                    op,
-                )
-            cond = self.hostcond(tok, side, is_port=False)
-            return Not(cond) if negate else cond
+            return self.address_condition(tok)
         if kind in ("SPORT", "DPORT"):
-            side = "src" if kind == "SPORT" else "dst"
-            op = self.peek()
-            op_kind = "="
-            if op is not None and op.kind in ("=", "NEQ", "GEQ", "LEQ", ">", "<"):
-                self.pos += 1
-                op_kind = op.kind
-            cond = self.hostcond(tok, side, is_port=True)
-            if op_kind == "=":
-                return cond
-            if op_kind == "NEQ":
-                return Not(cond)
-            port = -1 if not isinstance(cond, HostCond) or cond.port is None else cond.port
-            # ssfilter.y: ">" is "not <=", "<" is "not >=".
-            if op_kind == "GEQ":
-                return PortCmp(side, ">=", port)
-            if op_kind == "LEQ":
-                return PortCmp(side, "<=", port)
-            if op_kind == ">":
-                return Not(PortCmp(side, "<=", port))
-            return Not(PortCmp(side, ">=", port))
+            return self.port_condition(tok)
         if kind in ("DEVNAME", "FWMARK", "CGROUPPATH"):
             raise self.error(
                 "procnet does not filter on %r: the kernel's text tables do not carry it" % tok.text, tok
@@ -1052,6 +1018,46 @@ class _Parser:
             raise self.error(_STATE_FIRST, tok)
         wanted = "a condition (src, dst, sport, dport, autobound, '(' or 'not')"
         raise self.error(self._unexpected(tok, wanted), tok)
+
+    def address_condition(self, tok: _Token) -> Expr:
+        """``src``/``dst`` (``tok``), an optional ``=`` or ``!=``, an address."""
+        side = "src" if tok.kind == "SCOND" else "dst"
+        op = self.peek()
+        negate = False
+        if op is not None and op.kind in ("=", "NEQ"):
+            self.pos += 1
+            negate = op.kind == "NEQ"  # procnet only: ss has no "!=" for addresses
+        elif op is not None and op.kind in ("GEQ", "LEQ", ">", "<"):
+            raise self.error(
+                "%s takes an address, with '=' or '!=' or nothing; compare ports with %s"
+                % (tok.text, "sport" if side == "src" else "dport"),
+                op,
+            )
+        cond = self.hostcond(tok, side, is_port=False)
+        return Not(cond) if negate else cond
+
+    def port_condition(self, tok: _Token) -> Expr:
+        """``sport``/``dport`` (``tok``), an optional comparison, a port."""
+        side = "src" if tok.kind == "SPORT" else "dst"
+        op = self.peek()
+        op_kind = "="
+        if op is not None and op.kind in ("=", "NEQ", "GEQ", "LEQ", ">", "<"):
+            self.pos += 1
+            op_kind = op.kind
+        cond = self.hostcond(tok, side, is_port=True)
+        if op_kind == "=":
+            return cond
+        if op_kind == "NEQ":
+            return Not(cond)
+        port = -1 if not isinstance(cond, HostCond) or cond.port is None else cond.port
+        # ssfilter.y: ">" is "not <=", "<" is "not >=".
+        if op_kind == "GEQ":
+            return PortCmp(side, ">=", port)
+        if op_kind == "LEQ":
+            return PortCmp(side, "<=", port)
+        if op_kind == ">":
+            return Not(PortCmp(side, "<=", port))
+        return Not(PortCmp(side, ">=", port))
 
     def _unexpected(self, tok: _Token, wanted: str) -> str:
         hint = ""
@@ -1076,6 +1082,26 @@ class _Parser:
                 addr = addr[5:]
             self.families = frozenset({socket.AF_UNIX})
             return UnixCond(side, addr)
+        addr, fam = self._inet_family(addr, fam, tok)
+        addr, port_text = self._split_port(addr, is_port, tok)
+        port = self._port(port_text, tok)
+        networks: Tuple[IPNetwork, ...] = ()
+        host: Optional[str] = None
+        if not is_port and addr and addr[0] != "*":
+            net = _parse_prefix(addr, fam)
+            if net is _ANY:
+                pass
+            elif net is not None:
+                networks = (net,)
+            else:
+                networks = self.resolve_host(addr, fam, tok)
+                host = addr
+        if fam is not None:
+            self.families = frozenset({fam})
+        return HostCond(side, port, networks, host)
+
+    def _inet_family(self, addr: str, fam: Optional[int], tok: _Token) -> Tuple[str, Optional[int]]:
+        """The address without its "inet:"/"inet6:" prefix, and the family it or -f names."""
         for prefix in ("link:", "netlink:", "vsock:"):
             if addr.startswith(prefix):
                 raise self.error("procnet lists inet and unix sockets only, not %s ones" % prefix[:-1], tok)
@@ -1089,8 +1115,11 @@ class _Parser:
             fam = socket.AF_INET6
             if addr.startswith("inet6:"):
                 addr = addr[6:]
+        return addr, fam
 
-        # Split "ADDR:PORT", "[ADDR]:PORT", "*:PORT" and "ADDR/LEN:PORT" as ss does.
+    def _split_port(self, addr: str, is_port: bool, tok: _Token) -> Tuple[str, Optional[str]]:
+        """"ADDR:PORT", "[ADDR]:PORT", "*:PORT" and "ADDR/LEN:PORT" split as ss splits them
+        (sport/dport: the whole word is the port)."""
         port_text: Optional[str] = None
         if addr.startswith("["):
             close = addr.find("]")
@@ -1112,9 +1141,11 @@ class _Parser:
                 port_text = addr[colon:]
                 addr = addr[:colon]
         if is_port:
-            # sport/dport: the whole word is the port.
             port_text = addr
+        return addr, port_text
 
+    def _port(self, port_text: Optional[str], tok: _Token) -> Optional[int]:
+        """The port of a host condition: None for none, "*", or ss's -1."""
         port: Optional[int] = None
         if port_text:
             if port_text[0] == ":":
@@ -1123,21 +1154,7 @@ class _Parser:
                 port = self.port_number(port_text, tok)
         if port == -1:
             port = None  # ss's a.port == -1: no port condition
-
-        networks: Tuple[IPNetwork, ...] = ()
-        host: Optional[str] = None
-        if not is_port and addr and addr[0] != "*":
-            net = _parse_prefix(addr, fam)
-            if net is _ANY:
-                pass
-            elif net is not None:
-                networks = (net,)
-            else:
-                networks = self.resolve_host(addr, fam, tok)
-                host = addr
-        if fam is not None:
-            self.families = frozenset({fam})
-        return HostCond(side, port, networks, host)
+        return port
 
     def port_number(self, text: str, tok: _Token) -> int:
         value = _c_int(text)

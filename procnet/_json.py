@@ -15,7 +15,7 @@ import ipaddress
 import os
 from typing import Any, Dict
 
-from ._records import ip_text
+from ._records import _Record, ip_text
 
 
 def _utf8(value: str) -> bool:
@@ -34,20 +34,8 @@ def _text(value: str) -> Any:
 
 def to_jsonable(value: Any) -> Any:
     """A record (or anything inside one) as plain JSON types."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        out: Dict[str, Any] = {}
-        for f in dataclasses.fields(value):
-            item = getattr(value, f.name)
-            out[f.name] = to_jsonable(item)
-            if isinstance(item, str) and out[f.name] is not item:
-                out[f.name + "_hex"] = os.fsencode(item).hex()
-            elif isinstance(item, tuple) and any(isinstance(v, str) and not _utf8(v) for v in item):
-                # a command line with an argument that is not UTF-8: every argument's bytes
-                out[f.name + "_hex"] = [os.fsencode(v).hex() if isinstance(v, str) else None for v in item]
-        for name in ("proto", "family"):
-            if name not in out and hasattr(value, name):
-                out[name] = to_jsonable(getattr(value, name))
-        return out
+    if isinstance(value, _Record) or dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return _record(value)
     if isinstance(value, enum.IntFlag):
         return int(value)  # a set of bits: its number, as the kernel prints it (in hex)
     if isinstance(value, enum.Enum):
@@ -63,3 +51,22 @@ def to_jsonable(value: Any) -> Any:
     if isinstance(value, dict):
         return {str(k): to_jsonable(v) for k, v in value.items()}
     raise TypeError("cannot turn %s into JSON" % type(value).__name__)
+
+
+def _record(value: Any) -> Dict[str, Any]:
+    """A record's fields by name; a str that is not UTF-8 also as ``<name>_hex`` (its bytes),
+    and the class-level ``proto`` and ``family`` of a unix record."""
+    out: Dict[str, Any] = {}
+    names = type(value)._FIELDS if isinstance(value, _Record) else [f.name for f in dataclasses.fields(value)]
+    for name in names:
+        item = getattr(value, name)
+        out[name] = to_jsonable(item)
+        if isinstance(item, str) and out[name] is not item:
+            out[name + "_hex"] = os.fsencode(item).hex()
+        elif isinstance(item, tuple) and any(isinstance(v, str) and not _utf8(v) for v in item):
+            # a command line with an argument that is not UTF-8: every argument's bytes
+            out[name + "_hex"] = [os.fsencode(v).hex() if isinstance(v, str) else None for v in item]
+    for name in ("proto", "family"):
+        if name not in out and hasattr(value, name):
+            out[name] = to_jsonable(getattr(value, name))
+    return out

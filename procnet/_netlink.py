@@ -35,8 +35,6 @@ _BUFSIZE = 1 << 16
 #: Seconds to wait for the next datagram before giving up (a dump never pauses this long).
 DEFAULT_TIMEOUT = 10.0
 
-_FAMILY_NAMES = {socket.AF_INET: "AF_INET", socket.AF_INET6: "AF_INET6"}
-
 _R = TypeVar("_R")
 
 

@@ -34,7 +34,6 @@ What must stay true, pid by pid (:func:`_inspect`):
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from bisect import bisect_left
 from operator import attrgetter
@@ -52,14 +51,12 @@ from ._parse.process import (
     status_uids,
 )
 from ._proc import Denied, Gone, ProcessDir, ProcFS, is_decimal_name
-from ._records import Owner, Process, Socket, fast_constructor
+from ._records import Owner, Process, Socket, _Record, attach, fast_constructor
 
 new_owner = fast_constructor(Owner)
-_set = object.__setattr__
 
 
-@dataclasses.dataclass(frozen=True)
-class ScanReport:
+class ScanReport(_Record):
     """What the descriptor scan could and could not see.
 
     ``scanned``: processes whose descriptors were read. ``denied``: pids whose
@@ -138,13 +135,15 @@ def _pids_text(pids: Tuple[int, ...]) -> str:
     return ", ".join(str(p) for p in pids[:5]) + (" and %d more" % more if more > 0 else "")
 
 
-@dataclasses.dataclass
 class OwnerIndex:
     """inode -> owners, plus the report of the scan that built it."""
 
-    #: the tuples records carry, built once (most sockets have one owner)
-    owners: Dict[int, Tuple[Owner, ...]]
-    report: ScanReport
+    __slots__ = ("owners", "report")
+
+    def __init__(self, owners: Dict[int, Tuple[Owner, ...]], report: ScanReport) -> None:
+        #: the tuples records carry, built once (most sockets have one owner)
+        self.owners = owners
+        self.report = report
 
     def get(self, inode: int) -> Tuple[Owner, ...]:
         return self.owners.get(inode, ())
@@ -402,7 +401,7 @@ class _Attach(_Part):
             if i != end and keys[i] == inode:
                 owner = new_owner(pid, fd, SOCKET_MODE, comm, None, process)
                 rec = records[i]
-                _set(rec, "owners", rec.owners + (owner,))
+                attach(rec, owners=rec.owners + (owner,))
                 if i != last and keys[i + 1] == inode:
                     _attach_more(records, keys, i + 1, owner)
         for fd, inode, tid in extra:
@@ -417,7 +416,7 @@ def _attach_more(records: List[Socket], keys: List[int], i: int, owner: Owner) -
     end = len(keys)
     while i != end and keys[i] == inode:
         rec = records[i]
-        _set(rec, "owners", rec.owners + (owner,))
+        attach(rec, owners=rec.owners + (owner,))
         i += 1
 
 

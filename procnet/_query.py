@@ -38,7 +38,7 @@ from ._parse._common import ErrorHandler
 from ._parse._common import INET_TABLES
 from ._parse.process import ns_inode
 from ._proc import DEFAULT_ROOT, Denied, Gone, ProcFS
-from ._records import InetSocket, Socket, TcpState, UnixSocket
+from ._records import InetSocket, Socket, TcpState, UnixSocket, attach
 
 if TYPE_CHECKING:
     from typing_extensions import Literal, TypedDict, Unpack
@@ -316,21 +316,7 @@ class Query(Generic[_S]):
         self.fs = ProcFS(o["root"])
         self.expression: Optional[Filter] = None
         if o["filter"] is not None:
-            from ._filter import Filter as _Filter
-            from ._filter import compile_filter
-
-            expression = o["filter"]
-            if isinstance(expression, _Filter):
-                self.expression = expression
-            elif isinstance(expression, str):
-                protocols = tuple(sorted({INET_TABLES[t][0] for t in self.tables if t != "unix"}))
-                self.expression = compile_filter(
-                    expression,
-                    protocols=protocols or ("tcp", "udp"),
-                    ephemeral_ports=self.fs.local_port_range(),
-                )
-            else:
-                raise TypeError("filter= takes an ss expression (str) or a compiled Filter, not %r" % (expression,))
+            self.expression = self._compile(o["filter"])
             families = self.expression.families
             if families is not None:
                 # "unix:" / "inet6:" in the expression: tables of other families are not read.
@@ -362,35 +348,46 @@ class Query(Generic[_S]):
         self.tcp_info: bool = o["tcp_info"]
         self.on_error: Optional[ErrorHandler] = o["on_error"]
 
+    def _compile(self, expression: Any) -> Filter:
+        """filter=: an ss expression (str), compiled for the tables asked for, or a Filter."""
+        from ._filter import Filter as _Filter
+        from ._filter import compile_filter
+
+        if isinstance(expression, _Filter):
+            return expression
+        if isinstance(expression, str):
+            protocols = tuple(sorted({INET_TABLES[t][0] for t in self.tables if t != "unix"}))
+            return compile_filter(expression, protocols=protocols or ("tcp", "udp"),
+                                  ephemeral_ports=self.fs.local_port_range())
+        raise TypeError("filter= takes an ss expression (str) or a compiled Filter, not %r" % (expression,))
+
     # -- row filters --------------------------------------------------------------------
     def _keep(self, rec: Socket) -> bool:
         if self.inodes is not None and rec.inode not in self.inodes:
             return False
-        if isinstance(rec, InetSocket):
-            # Only the fields a filter needs are read: a record's other fields are
-            # decoded on first read (see _records._lazy_record).
-            if self.port is not None and rec.local.port != self.port and rec.remote.port != self.port:
-                return False
-            if self.local_port is not None and rec.local.port != self.local_port:
-                return False
-            if self.remote_port is not None and rec.remote.port != self.remote_port:
-                return False
-            if self.local is not None and not _in_network(rec.local.ip, self.local):
-                return False
-            if self.remote is not None and not _in_network(rec.remote.ip, self.remote):
-                return False
-            if self.uids is not None and rec.uid not in self.uids:
-                return False
-        else:
-            if self.port is not None or self.local_port is not None or self.remote_port is not None:
-                return False
-            if self.local is not None or self.remote is not None:
-                return False
-            if self.uids is not None and rec.uid not in self.uids:
-                return False
-        if self.expression is not None and not self.expression.matches(rec):
+        if self.uids is not None and rec.uid not in self.uids:
             return False
-        return True
+        if isinstance(rec, InetSocket):
+            if not self._endpoints_match(rec):
+                return False
+        elif self.port is not None or self.local_port is not None or self.remote_port is not None:
+            return False  # unix sockets have no ports
+        elif self.local is not None or self.remote is not None:
+            return False  # nor addresses
+        return self.expression is None or self.expression.matches(rec)
+
+    def _endpoints_match(self, rec: InetSocket) -> bool:
+        # Only the fields a filter needs are read: a record's other fields are decoded
+        # on first read (see _records).
+        if self.port is not None and rec.local.port != self.port and rec.remote.port != self.port:
+            return False
+        if self.local_port is not None and rec.local.port != self.local_port:
+            return False
+        if self.remote_port is not None and rec.remote.port != self.remote_port:
+            return False
+        if self.local is not None and not _in_network(rec.local.ip, self.local):
+            return False
+        return self.remote is None or _in_network(rec.remote.ip, self.remote)
 
     # -- sources ------------------------------------------------------------------------
     def _source(self) -> Tuple[Optional[int], Optional[int]]:
@@ -582,7 +579,7 @@ class Query(Generic[_S]):
             kernel = None
         for rec in self._parse("unix", data, path):
             if kernel is not None:
-                object.__setattr__(rec, "text_only", (rec.inode, getattr(rec, "path", None)) not in kernel)
+                attach(rec, text_only=(rec.inode, getattr(rec, "path", None)) not in kernel)
             yield rec
 
     def _parse(self, table: str, data: str, path: str) -> Iterator[Socket]:
@@ -603,7 +600,7 @@ class Query(Generic[_S]):
             for rec in records():
                 if keep(rec):
                     if ns is not None:
-                        object.__setattr__(rec, "netns", ns)
+                        attach(rec, netns=ns)
                     yield rec
 
     # -- owners -------------------------------------------------------------------------
@@ -619,19 +616,19 @@ class Query(Generic[_S]):
         iterator's) unless the scan stored them already (:func:`scan_into`), and
         ``owners_complete`` from the scan's ``report`` (None: owners not asked).
 
-        This is still construction: no caller has seen the record yet, so the frozen
-        fields are written with object.__setattr__ instead of rebuilding the record.
+        This is still construction: no caller has seen the record yet, so the fields are
+        set with _records.attach instead of rebuilding the record.
         """
         if report is not None:
             if rec.inode == 0:
                 complete = True
             else:
                 if index is not None:
-                    object.__setattr__(rec, "owners", index.get(rec.inode))
+                    attach(rec, owners=index.get(rec.inode))
                 complete = report.complete and self.pids is None
             if self.pids is not None and not rec.owners:
                 return None
-            object.__setattr__(rec, "owners_complete", complete)
+            attach(rec, owners_complete=complete)
         return rec
 
     def _check_strict(self, report: Optional[ScanReport]) -> None:
@@ -762,14 +759,14 @@ class SocketIterator(Iterator[_S]):
                 for rec in records():
                     if keep(rec):
                         if ns is not None:
-                            object.__setattr__(rec, "netns", ns)
+                            attach(rec, netns=ns)
                         done = q._finish(rec, self.report, index)
                         if done is None:
                             continue
                         if dumped and done.inode and done.inode not in inodes:
                             # Came into being between the two dumps: its owners were
                             # not looked for.
-                            object.__setattr__(done, "owners_complete", False)
+                            attach(done, owners_complete=False)
                         yield done
             return
         yield from q._rows()  # no owners: nothing to finish

@@ -1,18 +1,48 @@
-"""The vocabulary: states, timers, endpoints, sockets, owners.
+"""The records: states, timers, endpoints, sockets, owners.
 
 Records are frozen dataclasses built by the parsers only. Fields use the kernel's words
 (``rx_queue``, ``inode``, ``uid``); every field says its unit. Values that can be derived
 (``is_listening``, ``unmapped_ip``) are properties, not stored state.
+
+How this works
+--------------
+A record class lists its fields as annotated class attributes, defaults last, as a
+dataclass does. Its metaclass, :class:`_RecordType`, reads them once, when the class is
+made: each field becomes a slot (no ``__dict__``: a table of 100,000 sockets holds a third
+of the memory), the defaults go to ``_DEFAULTS``, and the base class :class:`_Record`
+gives every record the dataclass behaviour from that list: ``__init__`` (positional or by
+keyword), equality and hashing over the fields in order, ``repr``, pickling and copying
+by value, and no writes (``dataclasses.FrozenInstanceError``). The ``dataclasses``
+module's functions (``fields``, ``asdict``, ``astuple``, ``replace``, ``is_dataclass``)
+work on records: ``__dataclass_fields__`` is built the first time one asks for it, so that
+``import procnet`` does not import ``dataclasses`` (with inspect, ast and dis: 15-20 ms,
+half of a small query's start-up).
+
+One record class decodes lazily: :class:`InetSocket` names in ``_stored`` the fields
+a query reads for every row (proto, family, state, inode, and what the query attaches:
+netns, owners); those are slots. The others, in field order (``_LAZY``), live in one
+tuple in the slot ``_v``. A parser may leave that tuple undecoded: ``_v`` then holds the
+row's source (its text, or its netlink message: a str or bytes, never a tuple) and
+``_load`` a function that decodes it into the tuple, in ``_LAZY`` order. The first read of
+any lazy field decodes them all (``_lazy_field``). A parser only does so for a source it
+has already checked whole, so the decoding cannot fail later.
+
+Writes: a record is never written after it is handed out. The functions of the section
+"Construction" at the end of this module are the only code that writes a record's slots:
+the builders the parsers use (values already checked), the lazy decoding above (which
+writes the same values whichever thread gets there first), and :func:`attach`, with
+which a query sets netns, owners and the cross-check of a record it has built and not yet
+returned.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import enum
 import ipaddress
 import socket
-import sys
-from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Tuple, Type, TypeVar, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, Optional, Tuple, Type, TypeVar, Union
+
+from . import _vocab
 
 IPAddress = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
 
@@ -25,101 +55,70 @@ else:
 
 
 _T = TypeVar("_T")
+_MISSING = object()
 
 
 @dataclass_transform(frozen_default=True)
-def _record(cls: type[_T]) -> type[_T]:
-    """A frozen dataclass, with ``__slots__`` where the interpreter can make them (3.10+).
+class _RecordType(type):
+    """The metaclass of records: turns the annotated class attributes into fields.
 
-    Slots halve the memory of a large table; on 3.8 and 3.9 the records are the same
-    frozen dataclasses without them.
-    """
-    if sys.version_info >= (3, 10):
-        return _refuse_writes(dataclasses.dataclass(frozen=True, slots=True)(cls))
-    return _refuse_writes(dataclasses.dataclass(frozen=True)(cls))
-
-
-def _refuse_writes(cls: type[_T]) -> type[_T]:
-    """Any write, to a field or not, raises FrozenInstanceError.
-
-    A frozen dataclass's own __setattr__ names the class it was made for; where the class
-    is rebuilt (``slots=True``, :func:`_lazy_record`) a write to a name that is not a field
-    raised a confusing TypeError from super() instead."""
-
-    def __setattr__(self: Any, name: str, value: Any) -> None:
-        raise dataclasses.FrozenInstanceError("cannot assign to field %r" % name)
-
-    def __delattr__(self: Any, name: str) -> None:
-        raise dataclasses.FrozenInstanceError("cannot delete field %r" % name)
-
-    setattr(cls, "__setattr__", __setattr__)
-    setattr(cls, "__delattr__", __delattr__)
-    return cls
-
-
-def _lazy_record(*stored: str) -> Callable[[Type[_T]], Type[_T]]:
-    """Make a dataclass a compact record whose other fields may be decoded on first use.
-
-    The class keeps every dataclass behaviour (``fields()``, ``replace()``, ``asdict()``,
-    equality, hashing, repr, pickling, frozen fields) and its fields keep their types.
-    Underneath, the ``stored`` fields (those a query reads for every row: inode, state,
-    owners...) have slots of their own, and all the others live in one tuple. A parser
-    may build a record with that tuple still undecoded: the slot then holds its source
-    (the row's text, the kernel's message: a str or bytes, never a tuple) and another a
-    function that decodes it, and the tuple is made on the first read of any of those
-    fields. A parser only does so for a source it has already checked, so that the
-    decoding cannot fail later.
-
-    At 100,000 sockets this is what lets a query that needs only inodes, states and
-    owners skip decoding twenty-six fields per row, and hold about a third of the memory.
+    ``__annotations__`` (strings, under ``from __future__ import annotations``) give the
+    fields in order; a value assigned to one is its default and leaves the class
+    namespace (a slot and a class attribute cannot share a name). A class that sets
+    ``_stored`` decodes lazily (see the module docstring): its stored fields are slots,
+    the others read through ``_v``.
     """
 
-    def build(cls: Type[_T]) -> Type[_T]:
-        fields = dataclasses.fields(cls)  # type: ignore[arg-type]
-        names = [f.name for f in fields]
-        unknown = set(stored) - set(names)
-        if unknown:
-            raise TypeError("not fields of %s: %s" % (cls.__name__, ", ".join(sorted(unknown))))
-        lazy = tuple(n for n in names if n not in stored)
-        kept = tuple(n for n in names if n in stored)
-        namespace = {k: v for k, v in vars(cls).items() if k not in names and k not in ("__dict__", "__weakref__")}
-        namespace["__slots__"] = ("_v", "_load") + kept
-        meta: Any = type(cls)
-        new: Any = meta(cls.__name__, cls.__bases__, namespace)
-        new.__qualname__ = cls.__qualname__
-        for i, n in enumerate(lazy):
-            setattr(new, n, _lazy_field(i, n))
-        new._LAZY = lazy
-        new._KEPT = kept
-        # __init__: the dataclass's signature; fields stored as above.
-        scope: Dict[str, Any] = {"set": object.__setattr__}
-        params = []
-        for f in fields:
-            if f.default is not dataclasses.MISSING:
-                scope["_d_" + f.name] = f.default
-                params.append("%s=_d_%s" % (f.name, f.name))
-            elif f.default_factory is not dataclasses.MISSING:  # pragma: no cover - none today
-                raise TypeError("_lazy_record does not handle default_factory (%s)" % f.name)
-            else:
-                params.append(f.name)
-        body = ["    set(self, '_v', (%s,))" % ", ".join(lazy), "    set(self, '_load', None)"]
-        body += ["    set(self, %r, %s)" % (n, n) for n in kept]
-        exec("def __init__(self, %s):\n%s\n" % (", ".join(params), "\n".join(body)), scope)
-        init = scope["__init__"]
-        init.__qualname__ = "%s.__init__" % cls.__qualname__
-        new.__init__ = init
+    def __new__(mcs, name: str, bases: Tuple[type, ...], namespace: Dict[str, Any]) -> "_RecordType":
+        if namespace.get("_twin"):  # see _twin(): slots given, no fields
+            return super().__new__(mcs, name, bases, namespace)
+        fields = tuple(namespace.get("__annotations__", {}))
+        defaults = {f: namespace.pop(f) for f in fields if f in namespace}
+        required_after = [f for f in fields[fields.index(next(iter(defaults))) if defaults else len(fields):]
+                          if f not in defaults]
+        if required_after:
+            raise TypeError("%s: field %r without a default follows one with a default" % (name, required_after[0]))
+        stored = namespace.get("_stored")
+        if stored is None:
+            namespace["__slots__"] = fields
+            namespace["_LAZY"] = None
+        else:
+            lazy = tuple(f for f in fields if f not in stored)
+            namespace["__slots__"] = ("_v", "_load") + tuple(f for f in fields if f in stored)
+            namespace["_LAZY"] = lazy
+            for index, field in enumerate(lazy):
+                namespace[field] = _lazy_field(index, field)
+        namespace["_FIELDS"] = fields
+        namespace["_DEFAULTS"] = defaults
+        namespace["__match_args__"] = fields
+        # Frozen. (On each record class, not on _Record: the builders' twins, which derive
+        # from _Record, must keep the plain attribute store.)
+        if bases:  # (not _Record itself)
+            namespace["__setattr__"] = _refuse_write
+            namespace["__delattr__"] = _refuse_delete
+        cls = super().__new__(mcs, name, bases, namespace)
+        # The slots' own setters, in field order (lazy fields excepted): what _store uses.
+        cls._SETTERS = tuple(  # type: ignore[attr-defined]
+            vars(cls)[f].__set__ for f in fields if stored is None or f in stored)
+        return cls
 
-        def __reduce__(self: Any) -> Tuple[Any, Tuple[Any, ...]]:
-            # Pickled and copied by value: a copy never holds an undecoded source.
-            return new, tuple(getattr(self, n) for n in names)
 
-        new.__reduce__ = __reduce__
-        return _refuse_writes(new)
+def _refuse_write(self: Any, name: str, value: Any) -> None:
+    from dataclasses import FrozenInstanceError
 
-    return build
+    raise FrozenInstanceError("cannot assign to field %r" % name)
+
+
+def _refuse_delete(self: Any, name: str) -> None:
+    from dataclasses import FrozenInstanceError
+
+    raise FrozenInstanceError("cannot delete field %r" % name)
 
 
 def _lazy_field(index: int, name: str) -> property:
+    """The property that reads a lazy field: element ``index`` of ``_v``, decoded first
+    if ``_v`` still holds the source."""
+
     def get(self: Any) -> Any:
         values = self._v
         if values.__class__ is not tuple:  # still the source
@@ -130,15 +129,89 @@ def _lazy_field(index: int, name: str) -> property:
                 values = self._v
             else:
                 values = load(values)
-                _set(self, "_v", values)
-                _set(self, "_load", None)  # a decoded record does not keep its parser alive
+                _V_SET(self, values)
+                _LOAD_SET(self, None)  # a decoded record does not keep its parser alive
         return values[index]
 
     get.__name__ = name
     return property(get, doc="the record's %r field" % name)
 
 
-_set = object.__setattr__
+class _Fields:
+    """``__dataclass_fields__``, made on first use (the ``dataclasses`` module is imported
+    then, not when procnet is)."""
+
+    def __init__(self) -> None:
+        self._made: Dict[type, Dict[str, Any]] = {}
+
+    def __get__(self, instance: Any, owner: type) -> Dict[str, Any]:
+        made = self._made.get(owner)
+        if made is None:
+            import dataclasses
+
+            made = {}
+            for name in owner._FIELDS:  # type: ignore[attr-defined]
+                default = owner._DEFAULTS.get(name, dataclasses.MISSING)  # type: ignore[attr-defined]
+                f = dataclasses.field(default=default)
+                f.name = name
+                f.type = owner.__annotations__[name]
+                f._field_type = dataclasses._FIELD  # type: ignore[attr-defined]
+                made[name] = f
+            self._made[owner] = made
+        return made
+
+
+class _Record(metaclass=_RecordType):
+    """What every record does, from its class's field list (see the module docstring)."""
+
+    __slots__ = ()
+    # (Not annotated: annotations here would be fields. The metaclass sets these three
+    # on every record class.)
+    _FIELDS = ()  # type: Tuple[str, ...]
+    _DEFAULTS = {}  # type: Dict[str, Any]
+    _LAZY = None  # type: Optional[Tuple[str, ...]]
+    __dataclass_fields__ = _Fields()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        cls = type(self)
+        names = cls._FIELDS
+        if len(args) > len(names):
+            raise TypeError("%s() takes %d arguments but %d were given" % (cls.__name__, len(names), len(args)))
+        values = list(args)
+        for name in names[len(args):]:
+            value = kwargs.pop(name, _MISSING)
+            if value is _MISSING:
+                value = cls._DEFAULTS.get(name, _MISSING)
+                if value is _MISSING:
+                    raise TypeError("%s() missing required argument: %r" % (cls.__name__, name))
+            values.append(value)
+        if kwargs:
+            given = sorted(kwargs)
+            clash = [n for n in given if n in names]
+            if clash:
+                raise TypeError("%s() got multiple values for argument %r" % (cls.__name__, clash[0]))
+            raise TypeError("%s() got an unexpected keyword argument %r" % (cls.__name__, given[0]))
+        _store(self, cls, values)
+
+    def _values(self) -> Tuple[Any, ...]:
+        return tuple([getattr(self, n) for n in type(self)._FIELDS])
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is self.__class__:
+            return self._values() == other._values()
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        return "%s(%s)" % (type(self).__qualname__, ", ".join(
+            "%s=%r" % (n, getattr(self, n)) for n in type(self)._FIELDS))
+
+    def __reduce__(self) -> Tuple[Any, Tuple[Any, ...]]:
+        # Pickled and copied by value: a copy never holds an undecoded source.
+        return type(self), self._values()
+
 
 
 class _Named:
@@ -231,7 +304,7 @@ class TcpState(_UnknownMemberMixin, enum.IntEnum):
     @property
     def ss_name(self) -> str:
         """The name ``ss`` prints in its State column (``ESTAB``, ``UNCONN``, ``TIME-WAIT``...)."""
-        return _SS_NAMES.get(self.value, "UNKNOWN")
+        return _vocab.ss_state(self.value)
 
     @property
     def is_known(self) -> bool:
@@ -239,21 +312,6 @@ class TcpState(_UnknownMemberMixin, enum.IntEnum):
         return not self.name.startswith("UNKNOWN_")
 
 
-_SS_NAMES = {
-    1: "ESTAB",
-    2: "SYN-SENT",
-    3: "SYN-RECV",
-    4: "FIN-WAIT-1",
-    5: "FIN-WAIT-2",
-    6: "TIME-WAIT",
-    7: "UNCONN",
-    8: "CLOSE-WAIT",
-    9: "LAST-ACK",
-    10: "LISTEN",
-    11: "CLOSING",
-    12: "NEW-SYN-RECV",
-    13: "BOUND-INACTIVE",
-}
 
 
 class Timer(_UnknownMemberMixin, enum.IntEnum):
@@ -275,10 +333,9 @@ class Timer(_UnknownMemberMixin, enum.IntEnum):
     @property
     def ss_name(self) -> str:
         """The name ``ss -o`` prints in ``timer:(...)``."""
-        return _SS_TIMER_NAMES.get(self.value, "unknown")
+        return _vocab.ss_timer(self.value)
 
 
-_SS_TIMER_NAMES = {0: "off", 1: "on", 2: "keepalive", 3: "timewait", 4: "persist"}
 
 
 class UnixFlag(_Named, enum.IntFlag):
@@ -313,8 +370,7 @@ def ip_text(ip: IPAddress) -> str:
     return str(ip)
 
 
-@_record
-class Endpoint:
+class Endpoint(_Record):
     """One end of an inet socket: an address and a port.
 
     ``ip`` is an :class:`ipaddress.IPv4Address` or :class:`~ipaddress.IPv6Address`;
@@ -351,8 +407,7 @@ class Endpoint:
         return "%s:%d" % (self.ip, self.port)
 
 
-@_record
-class Process:
+class Process(_Record):
     """What procnet read about a process that holds a socket.
 
     ``comm`` is the kernel's task name (up to 15 bytes for user tasks; may contain any
@@ -367,8 +422,7 @@ class Process:
     user: Optional[str] = None
 
 
-@_record
-class Owner:
+class Owner(_Record):
     """A process that holds a socket through one of its descriptors.
 
     ``fd`` is the descriptor number, ``mode`` lsof's access letter: ``"r"`` (read only),
@@ -394,12 +448,9 @@ class Owner:
         return self.process.uid if self.process is not None else None
 
 
-_IPPROTO = {"tcp": 6, "udp": 17, "udplite": 136}
 
 
-@_lazy_record("proto", "family", "state", "inode", "netns", "owners", "owners_complete")
-@dataclasses.dataclass(frozen=True)
-class InetSocket:
+class InetSocket(_Record):
     """One inet socket: a row of /proc/net/{tcp,tcp6,udp,udp6,udplite,udplite6,raw,raw6},
     or the kernel's sock_diag answer for it.
 
@@ -414,6 +465,10 @@ class InetSocket:
     0 means the socket has no file (TIME_WAIT, request sockets, a connection still in a
     listener's accept queue): no process can own it.
     """
+
+    # Read for every row, and attached by queries: slots of their own. The other fields
+    # are decoded on first read (see the module docstring).
+    _stored = ("proto", "family", "state", "inode", "netns", "owners", "owners_complete")
 
     #: ``"tcp"``, ``"udp"``, ``"udplite"`` or ``"raw"``
     proto: str
@@ -501,7 +556,7 @@ class InetSocket:
         """The IP protocol number: 6, 17, 136, or for raw sockets the one they were opened with."""
         if self.proto == "raw":
             return self.local.port
-        return _IPPROTO[self.proto]
+        return _vocab.IP_PROTOCOL[self.proto]
 
     @property
     def table(self) -> str:
@@ -530,8 +585,7 @@ class InetSocket:
         return socket.SOCK_DGRAM
 
 
-@_record
-class TcpInfo:
+class TcpInfo(_Record):
     """The parts of the kernel's ``struct tcp_info`` that ss shows (netlink only).
 
     Times are microseconds unless named otherwise; rates bytes per second. Each field is
@@ -628,8 +682,7 @@ class TcpInfo:
     rehash: Optional[int] = None
 
 
-@_record
-class UnixSocket:
+class UnixSocket(_Record):
     """One unix socket: a row of /proc/net/unix, or the kernel's sock_diag answer for it.
 
     A field its source does not carry is ``None``: sock_diag has no ``refcount`` nor
@@ -712,111 +765,191 @@ class UnixSocket:
 Socket = Union[InetSocket, UnixSocket]
 
 
-_CONSTRUCTORS: Dict[Any, Any] = {}  # one per record class, shared by the parsers
+# -- Construction ------------------------------------------------------------------------
+# The only code that writes a record's slots (see "Writes" in the module docstring).
+
+_new = object.__new__
+_V_SET = vars(InetSocket)["_v"].__set__
+_LOAD_SET = vars(InetSocket)["_load"].__set__
+
+
+def _store(record: Any, cls: Any, values: Any) -> None:
+    """Write the fields of a new record from ``values``, in field order (``__init__``)."""
+    lazy = cls._LAZY
+    if lazy is None:
+        for setter, value in zip(cls._SETTERS, values):
+            setter(record, value)
+        return
+    named = dict(zip(cls._FIELDS, values))
+    vars(cls)["_v"].__set__(record, tuple([named[f] for f in lazy]))
+    vars(cls)["_load"].__set__(record, None)
+    for setter, value in zip(cls._SETTERS, [v for f, v in named.items() if f not in lazy]):
+        setter(record, value)
+
+
+def attach(record: Any, **fields: Any) -> None:
+    """Set fields a query knows only after parsing (netns, owners, owners_complete, and
+    a unix record's text_only), on a record it built and has not yet returned."""
+    slots = vars(type(record))
+    for name, value in fields.items():
+        slots[name].__set__(record, value)
+
+
+def _twin(cls: Any) -> Any:
+    """A plain class with the same slots as ``cls``: a new object is filled through it with
+    plain attribute stores (which the interpreter specializes: 5 to 10 times cheaper than
+    calling each slot's setter), then becomes a ``cls`` by ``__class__`` assignment, which
+    Python allows between classes of the same layout (the same base, the same slots).
+    Only ever done to an object nobody else holds yet."""
+    namespace = {"__slots__": cls.__slots__, "_twin": True}
+    return _RecordType("_Building" + cls.__name__, (_Record,), namespace)
+
+
+_EndpointTwin = _twin(Endpoint)
+_OwnerTwin = _twin(Owner)
+_UnixTwin = _twin(UnixSocket)
+_InetTwin = _twin(InetSocket)
+
+
+def _endpoint(ip: IPAddress, port: int) -> Endpoint:
+    e = _new(_EndpointTwin)
+    e.ip = ip
+    e.port = port
+    e.__class__ = Endpoint
+    return e  # type: ignore[no-any-return]
+
+
+def _owner(pid: int, fd: int, mode: str, comm: str, tid: Optional[int], process: Optional[Process]) -> Owner:
+    o = _new(_OwnerTwin)
+    o.pid = pid
+    o.fd = fd
+    o.mode = mode
+    o.comm = comm
+    o.tid = tid
+    o.process = process
+    o.__class__ = Owner
+    return o  # type: ignore[no-any-return]
+
+
+def _unix_socket(
+    type: int, state: TcpState, status: SocketStatus, flags: UnixFlag, refcount: Optional[int], inode: int,
+    path: Optional[str], pointer: Optional[str], protocol: int, netns: Optional[int], owners: Tuple[Owner, ...],
+    owners_complete: Optional[bool], peer_inode: Optional[int], rqueue: Optional[int], wqueue: Optional[int],
+    vfs_inode: Optional[int], vfs_dev: Optional[int], shutdown: Optional[int], uid: Optional[int],
+    pending_inodes: Optional[Tuple[int, ...]], text_only: Optional[bool], skmem: Optional[Tuple[int, ...]],
+    cookie: Optional[int],
+) -> UnixSocket:
+    u = _new(_UnixTwin)
+    u.type = type
+    u.state = state
+    u.status = status
+    u.flags = flags
+    u.refcount = refcount
+    u.inode = inode
+    u.path = path
+    u.pointer = pointer
+    u.protocol = protocol
+    u.netns = netns
+    u.owners = owners
+    u.owners_complete = owners_complete
+    u.peer_inode = peer_inode
+    u.rqueue = rqueue
+    u.wqueue = wqueue
+    u.vfs_inode = vfs_inode
+    u.vfs_dev = vfs_dev
+    u.shutdown = shutdown
+    u.uid = uid
+    u.pending_inodes = pending_inodes
+    u.text_only = text_only
+    u.skmem = skmem
+    u.cookie = cookie
+    u.__class__ = UnixSocket
+    return u  # type: ignore[no-any-return]
+
+
+def _lazy_inet_socket(
+    load: Optional[Callable[[Any], Tuple[Any, ...]]], source: Any, proto: str, family: socket.AddressFamily,
+    state: TcpState, inode: int,
+) -> InetSocket:
+    s = _new(_InetTwin)
+    s._v = source
+    s._load = load
+    s.proto = proto
+    s.family = family
+    s.state = state
+    s.inode = inode
+    s.netns = None
+    s.owners = ()
+    s.owners_complete = None
+    s.__class__ = InetSocket
+    return s  # type: ignore[no-any-return]
+
+
+def _generic_builder(cls: Any) -> Callable[..., Any]:
+    """A builder through ``__init__``'s own store (every field, positionally)."""
+
+    def build(*values: Any) -> Any:
+        record = _new(cls)
+        _store(record, cls, values)
+        return record
+
+    return build
+
+
+def _checked(cls: Any, build: Callable[..., Any], fallback: Callable[..., Any], arity: int) -> Callable[..., Any]:
+    """``build`` if it makes the very record ``fallback`` makes (a probe of distinct
+    values), else ``fallback``: where an interpreter refused the ``__class__``
+    assignment, the slots' setters are used."""
+    probe = tuple(range(1000, 1000 + arity))
+    try:
+        built, made = build(*probe), fallback(*probe)
+    except TypeError:
+        return fallback
+    slots = [n for n in cls.__slots__]
+    if type(built) is cls and all(vars(cls)[n].__get__(built) == vars(cls)[n].__get__(made) for n in slots):
+        return build
+    return fallback  # pragma: no cover - no CPython 3.8-3.13 gets here
+
+
+def _generic_lazy(
+    load: Optional[Callable[[Any], Tuple[Any, ...]]], source: Any, proto: str, family: socket.AddressFamily,
+    state: TcpState, inode: int,
+) -> InetSocket:
+    s = _new(InetSocket)
+    _V_SET(s, source)
+    _LOAD_SET(s, load)
+    attach(s, proto=proto, family=family, state=state, inode=inode, netns=None, owners=(), owners_complete=None)
+    return s
+
+
+_BUILDERS: Dict[Any, Callable[..., Any]] = {
+    Endpoint: _checked(Endpoint, _endpoint, _generic_builder(Endpoint), 2),
+    Owner: _checked(Owner, _owner, _generic_builder(Owner), 6),
+    UnixSocket: _checked(UnixSocket, _unix_socket, _generic_builder(UnixSocket), len(UnixSocket._FIELDS)),
+}
+_LAZY_BUILDER = _checked(InetSocket, _lazy_inet_socket, _generic_lazy, 6)
 
 
 def fast_constructor(cls: Callable[..., _T]) -> Callable[..., _T]:
-    """A function that builds ``cls`` from all its fields, positionally, without ``__init__``.
-
-    A frozen dataclass's ``__init__`` sets each field through ``object.__setattr__``: at
-    100,000 records that is a third of the parse. This builds the very object
-    ``cls(...)`` would make (same fields, same values, equal) faster. Only the parsers
-    use it, on values they have already checked.
-
-    Where records have slots (3.10+), a plain twin class with the same slots takes plain
-    attribute stores (which the interpreter specializes), and the object then becomes a
-    ``cls`` by ``__class__`` assignment, which Python allows between classes of the same
-    layout: about 0.4 us for 30 fields against 1.5 us through the slot descriptors. The
-    twin is checked on a probe when the constructor is made; where it is refused or builds
-    anything else, the descriptors are used. Without slots (3.8, 3.9), the instance dict is
-    set in one assignment.
-    """
-    known: Optional[Callable[..., _T]] = _CONSTRUCTORS.get(cls)
-    if known is not None:
-        return known
-    names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
-    lazy = getattr(cls, "_LAZY", None)
-    if lazy is not None:
-        # A compact record (see _lazy_record): the lazy fields go in one tuple.
-        kept = set(getattr(cls, "_KEPT"))
-        stores = ["_v = (%s,)" % ", ".join(lazy), "_load = None"]
-        stores += ["%s = %s" % (n, n) for n in names if n in kept]
-        make = _slot_builder(cls, "make", names, stores)
-    else:
-        make = _plain_builder(cls, names)
-    make.__doc__ = "Build a %s from all its fields, positionally." % getattr(cls, "__name__", "record")
-    _CONSTRUCTORS[cls] = make
-    return make  # type: ignore[no-any-return]
+    """A function that builds ``cls`` from all its fields, positionally, without
+    ``__init__``'s argument handling: the very record ``cls(...)`` makes. Only the parsers
+    use it, on values they have already checked."""
+    build = _BUILDERS.get(cls)
+    if build is None:
+        build = _BUILDERS[cls] = _generic_builder(cls)
+    return build
 
 
 def lazy_constructor(cls: Callable[..., _T]) -> Callable[..., _T]:
-    """For a compact record class (see ``_lazy_record``): a function
-    ``make(load, source, proto, family, state, inode)`` that builds a record whose other
-    fields ``load(source)`` will decode (a tuple in the class's ``_LAZY`` order) when one
-    of them is first read. ``source`` is a str or bytes, never a tuple: the slot that
-    holds it holds the values once decoded, and their type tells which it is (so
+    """For :class:`InetSocket`: ``make(load, source, proto, family, state, inode)`` builds a
+    record whose other fields ``load(source)`` will decode (a tuple in ``_LAZY`` order)
+    when one of them is first read. ``source`` is a str or bytes, never a tuple: the slot
+    that holds it holds the values once decoded, and their type tells which it is (so
     ``make(None, values, ...)`` builds a record already decoded). ``netns``, ``owners``
     and ``owners_complete`` start empty."""
-    known: Optional[Callable[..., _T]] = _LAZY_CONSTRUCTORS.get(cls)
-    if known is not None:
-        return known
-    if getattr(cls, "_KEPT", None) != ("proto", "family", "state", "inode", "netns", "owners", "owners_complete"):
-        raise TypeError("%r is not a compact socket record" % (cls,))
-    stores = ["_v = source", "_load = load", "proto = proto", "family = family", "state = state",
-              "inode = inode", "netns = None", "owners = ()", "owners_complete = None"]
-    make = _slot_builder(cls, "make_lazy", ["load", "source", "proto", "family", "state", "inode"], stores)
-    _LAZY_CONSTRUCTORS[cls] = make
-    return make  # type: ignore[no-any-return]
-
-
-_LAZY_CONSTRUCTORS: Dict[Any, Any] = {}
-
-
-def _slot_builder(cls: Any, name: str, params: Any, stores: Any) -> Any:
-    """A function that sets the slots of a new ``cls`` (``stores``: "slot = expression").
-
-    A plain twin class with the same slots takes plain attribute stores (which the
-    interpreter specializes), and the object then becomes a ``cls`` by ``__class__``
-    assignment, which Python allows between classes of the same layout. The twin is
-    checked on a probe (distinct arguments; every slot must hold what the slot
-    descriptors store); where it is refused or builds anything else, the descriptors are
-    used."""
-    namespace: Dict[str, Any] = {"new": object.__new__, "cls": cls}
-    slots = tuple(vars(cls)["__slots__"])
-    pairs = [st.split(" = ", 1) for st in stores]
-    for slot, _ in pairs:
-        namespace["set_" + slot] = vars(cls)[slot].__set__
-    source = "def %s(%s):\n    obj = new(cls)\n%s    return obj\n" % (
-        name, ", ".join(params), "".join("    set_%s(obj, %s)\n" % (slot, value) for slot, value in pairs))
-    exec(source, namespace)
-    make = namespace[name]
-    twin = type("_Building" + cls.__name__, (), {"__slots__": slots})
-    namespace["twin"] = twin
-    source = "def %s(%s):\n    obj = new(twin)\n%s    obj.__class__ = cls\n    return obj\n" % (
-        name, ", ".join(params), "".join("    obj.%s = %s\n" % (slot, value) for slot, value in pairs))
-    try:
-        exec(source, namespace)
-        build = namespace[name]
-        probe = tuple(range(len(params)))
-        built, made = build(*probe), make(*probe)
-        if type(built) is cls and all(
-            vars(cls)[slot].__get__(built) == vars(cls)[slot].__get__(made) for slot, _ in pairs
-        ):
-            make = build
-    except TypeError:  # __class__ assignment refused: not the same layout
-        pass
-    return make
-
-
-def _plain_builder(cls: Any, names: Any) -> Any:
-    """The constructor of a record whose fields are its slots (3.10+) or, without slots
-    (3.8, 3.9), its instance dict, set in one assignment."""
-    if vars(cls).get("__slots__") is not None:
-        return _slot_builder(cls, "make", names, ["%s = %s" % (n, n) for n in names])
-    namespace: Dict[str, Any] = {"new": object.__new__, "cls": cls, "setattr": object.__setattr__}
-    body = "    setattr(obj, '__dict__', {%s})\n" % ", ".join("%r: %s" % (n, n) for n in names)
-    exec("def make(%s):\n    obj = new(cls)\n%s    return obj\n" % (", ".join(names), body), namespace)
-    return namespace["make"]
+    if cls is not InetSocket:
+        raise TypeError("%r is not a lazily decoded record" % (cls,))
+    return _LAZY_BUILDER
 
 
 __all__ = [

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, FrozenSet, Iterable, List, Union
+from typing import Any, Dict, FrozenSet, Iterable, List, Union
 
 from ._records import TcpState
+from ._vocab import SS_STATE, SS_STATE_WORDS
 
 ALL: FrozenSet[TcpState] = frozenset(TcpState(n) for n in range(1, 12))
 # iproute2 ss.c: SS_CONN is what ss shows without -l/-a: no listeners, no closed
@@ -24,22 +25,11 @@ GROUPS = {
     "big": ALL - BUCKET,
 }
 
-_NAMES = {
-    "established": TcpState.ESTABLISHED,
-    "estab": TcpState.ESTABLISHED,
-    "syn-sent": TcpState.SYN_SENT,
-    "syn-recv": TcpState.SYN_RECV,
-    "fin-wait-1": TcpState.FIN_WAIT1,
-    "fin-wait-2": TcpState.FIN_WAIT2,
-    "time-wait": TcpState.TIME_WAIT,
-    "closed": TcpState.CLOSE,
-    "unconn": TcpState.CLOSE,
-    "close-wait": TcpState.CLOSE_WAIT,
-    "last-ack": TcpState.LAST_ACK,
-    "listening": TcpState.LISTEN,
-    "listen": TcpState.LISTEN,
-    "closing": TcpState.CLOSING,
-}
+#: The single-state names :func:`lookup` takes besides the groups: every word ss's filter
+#: takes (but "unknown", state 0, which no socket has) and ss's column names read as words
+#: ("estab", "unconn", "listen"...), from the one vocabulary.
+_NAMES: Dict[str, TcpState] = {word: TcpState(n) for word, n in SS_STATE_WORDS.items() if n}
+_NAMES.update((column.lower(), TcpState(n)) for n, column in SS_STATE.items())
 
 StateSpec = Union[str, int, TcpState, Iterable[Union[str, int, TcpState]]]
 
@@ -62,9 +52,6 @@ def lookup(name: str) -> FrozenSet[TcpState]:
     enum_name = name.strip().upper().replace("-", "_")
     if enum_name in TcpState.__members__:
         return frozenset({TcpState[enum_name]})
-    for state in TcpState:
-        if state.ss_name == name.strip().upper():
-            return frozenset({state})
     raise ValueError(
         "unknown state %r; expected one of %s, or a TcpState name" % (name, ", ".join(state_names()))
     )

@@ -93,13 +93,13 @@ def test_inet_spec_parser_raises_only_value_error(text: str) -> None:
 def test_combined_flags_and_attached_values() -> None:
     o = lsof.parse_args(["-nPi:80", "-p1,^2", "-a", "-u", "root"])
     assert o.numeric_hosts and o.numeric_ports and o.and_
-    assert o.inet == [InetSpec(None, None, None, ((80, 80),))]
+    assert o.inet == (InetSpec(None, None, None, ((80, 80),)),)
     assert o.pids == {1} and o.not_pids == {2} and o.users == {"root"}
 
 
 def test_bare_i_before_a_path_keeps_the_path() -> None:
     o = lsof.parse_args(["-i", "/tmp/x"])
-    assert o.inet == [InetSpec(None, None, None, None)] and o.paths == ["/tmp/x"]
+    assert o.inet == (InetSpec(None, None, None, None),) and o.paths == ("/tmp/x",)
 
 
 def test_usage_errors_exit_2_with_a_hint() -> None:
@@ -335,3 +335,78 @@ def test_a_bundles_odd_descriptor_names_and_links_are_listed_not_fatal(tmp_path:
     assert "superscript-two" not in out  # not a descriptor number: not a descriptor
     assert rows["7"].endswith("unknown                                   socket:[\u0663\u0663]")
     assert rows["8"].split()[4:] == ["FIFO", "0t0", "^[[2J", "pipe"] and "\x1b" not in out
+
+
+# -- -U, -d, -c: the selections of the flag table, compared with the real lsof ----------------
+
+
+def _comm(pid: int) -> str:
+    with open("/proc/%d/comm" % pid) as f:
+        return f.read().rstrip("\n")
+
+
+@needs_lsof
+@pytest.mark.live
+def test_unix_sockets_of_a_process_match_real_lsof(population: Dict[str, Any]) -> None:
+    args = ["-a", "-p", str(population["pid"]), "-U", "-P", "-n"]
+    rc, ours, _ = run_lsof(*args)
+    theirs_rc, theirs = real_lsof(*args)
+    assert rc == theirs_rc == 0
+    # FD TYPE DEVICE SIZE/OFF NODE cell for cell; NAME too where the path has no blank
+    # (lsof 4.95 cuts a unix path at its first blank)
+    cells = lambda text: {tuple(c[3:8]) for c in map(_cells, _rows(text))}  # noqa: E731
+    assert cells(ours) == cells(theirs) and len(cells(ours)) == 6
+    cut = population["space_path"].split(" ")[0]
+    names = lambda text: {c[8] for c in map(_cells, _rows(text)) if not c[8].startswith(cut)}  # noqa: E731
+    assert names(ours) == names(theirs) and len(names(ours)) >= 4
+    assert {c[4] for c in map(_cells, _rows(ours))} == {"unix"}
+
+
+@needs_lsof
+@pytest.mark.live
+def test_descriptor_numbers_and_ranges_match_real_lsof_byte_for_byte(population: Dict[str, Any]) -> None:
+    # the population's inet sockets: every cell is what lsof prints
+    pid = str(population["pid"])
+    sockets = _rows(run_lsof("-a", "-p", pid, "-i", "-P", "-n")[1])
+    fds = sorted(int(c[3].rstrip("rwu")) for c in map(_cells, sockets))
+    spec = "%d-%d" % (fds[0], fds[-1]) if fds == list(range(fds[0], fds[-1] + 1)) else ",".join(map(str, fds))
+    for args in (["-a", "-p", pid, "-d", spec, "-P", "-n"], ["-a", "-p", pid, "-d", str(fds[1]), "-P", "-n"],
+                 ["-a", "-d", "%d,%d" % (fds[0], fds[-1]), "-p", pid, "-i", "-P", "-n"]):
+        rc, ours, _ = run_lsof(*args)
+        theirs_rc, theirs = real_lsof(*args)
+        assert (rc, ours) == (theirs_rc, theirs) == (0, theirs), args
+    assert len(_rows(run_lsof("-a", "-p", pid, "-d", spec, "-P", "-n")[1])) == len(fds) == 9
+
+
+@needs_lsof
+@pytest.mark.live
+def test_descriptor_names_and_exclusions_match_real_lsof(population: Dict[str, Any]) -> None:
+    pid = str(population["pid"])
+    fd_column = lambda text: [c[3] for c in map(_cells, _rows(text))]  # noqa: E731
+    for args in (["-a", "-p", pid, "-d", "cwd,rtd,txt"], ["-a", "-p", pid, "-d", "^0-1000"],
+                 ["-a", "-p", pid, "-d", "^cwd,^rtd,^txt,^mem"], ["-a", "-p", pid, "-d", "txt,0-2"]):
+        rc, ours, _ = run_lsof(*args)
+        theirs_rc, theirs = real_lsof(*args)
+        assert rc == theirs_rc == 0, args
+        assert fd_column(ours) == fd_column(theirs), args
+    assert fd_column(run_lsof("-a", "-p", pid, "-d", "cwd,rtd,txt")[1]) == ["cwd", "rtd", "txt"]
+
+
+@needs_lsof
+@pytest.mark.live
+def test_command_names_match_real_lsof(population: Dict[str, Any]) -> None:
+    pid = population["pid"]
+    prefix = _comm(pid)[:4]
+    args = ["-a", "-c", prefix, "-p", str(pid), "-iTCP", "-P", "-n"]
+    rc, ours, _ = run_lsof(*args)
+    assert (rc, ours) == real_lsof(*args) and len(_rows(ours)) == 6
+    # an excluded name: nothing, exit 1, as lsof
+    args = ["-a", "-c", "^" + prefix, "-p", str(pid), "-P", "-n"]
+    assert run_lsof(*args)[:2] == real_lsof(*args) == (1, "")
+    # a name no process has, ORed with a pid: the pid's files, and exit 1 (not located)
+    args = ["-c", "nosuchcmd", "-p", str(pid), "-P", "-n"]
+    rc, ours, _ = run_lsof(*args)
+    theirs_rc, theirs = real_lsof(*args)
+    assert rc == theirs_rc == 1
+    fd_column = lambda text: [c[3] for c in map(_cells, _rows(text))]  # noqa: E731
+    assert fd_column(ours) == fd_column(theirs) and "cwd" in fd_column(ours)

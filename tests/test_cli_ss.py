@@ -111,23 +111,21 @@ def real_ss(*args: str) -> str:
 # -- options --------------------------------------------------------------------------------
 
 
-def selection(*argv: str) -> ss.Options:
-    o = ss.parse_args(list(argv))
-    ss.finish_selection(o, None, None)
-    return o
+def selection(*argv: str) -> ss.Selection:
+    return ss.select(ss.parse_args(list(argv)))
 
 
 def test_default_is_connected_sockets_of_every_table() -> None:
-    o = selection()
-    assert o.dbs == {"tcp", "udp", "raw", "u_str", "u_dgr", "u_seq"}
-    assert TcpState.LISTEN not in o.states and TcpState.ESTABLISHED in o.states
-    assert TcpState.TIME_WAIT not in o.states
+    sel = selection()
+    assert sel.tables == {"tcp", "udp", "raw", "u_str", "u_dgr", "u_seq"}
+    assert TcpState.LISTEN not in sel.states and TcpState.ESTABLISHED in sel.states
+    assert TcpState.TIME_WAIT not in sel.states
 
 
 def test_udp_alone_shows_only_connected_udp() -> None:
-    o = selection("-u")
-    assert o.dbs == {"udp"} and o.states == {TcpState.ESTABLISHED}
-    assert ss._protos(o) == ["udp4", "udp6"]
+    sel = selection("-u")
+    assert sel.tables == {"udp"} and sel.states == {TcpState.ESTABLISHED}
+    assert sel.protos == ("udp4", "udp6")
 
 
 def test_listening_flag_means_listen_and_unconnected() -> None:
@@ -135,24 +133,23 @@ def test_listening_flag_means_listen_and_unconnected() -> None:
 
 
 def test_family_flag_adds_every_inet_table() -> None:
-    o = selection("-4")
-    assert o.dbs == {"tcp", "udp", "raw"} and o.families == {socket.AF_INET}
+    sel = selection("-4")
+    assert sel.tables == {"tcp", "udp", "raw"} and sel.families == {socket.AF_INET}
 
 
 def test_unix_and_ipv4_list_both_families() -> None:
-    o = selection("-x", "-4")
-    assert socket.AF_UNIX in o.families and socket.AF_INET in o.families
-    assert "tcp" in o.dbs and "u_str" in o.dbs
+    sel = selection("-x", "-4")
+    assert socket.AF_UNIX in sel.families and socket.AF_INET in sel.families
+    assert "tcp" in sel.tables and "u_str" in sel.tables
 
 
 def test_tcp_ipv6_only() -> None:
-    assert ss._protos(selection("-t", "-6")) == ["tcp6"]
+    assert selection("-t", "-6").protos == ("tcp6",)
 
 
 def test_filter_state_clause_replaces_listening_flag() -> None:
-    o = ss.parse_args(["-tl"])
-    ss.finish_selection(o, frozenset({TcpState.ESTABLISHED}), None)
-    assert o.states == {TcpState.ESTABLISHED}
+    sel = ss.select(ss.parse_args(["-tl"]), frozenset({TcpState.ESTABLISHED}), None)
+    assert sel.states == {TcpState.ESTABLISHED}
 
 
 def test_unknown_option_is_usage_error_with_hint() -> None:
@@ -195,17 +192,16 @@ def inet(state: TcpState, local: str, lport: int, remote: str, rport: int, **kw:
 
 
 def renderer(*argv: str) -> ss.Renderer:
-    o = selection(*argv)
-    return ss.Renderer(o, (32768, 60999), 100)
+    return ss.Renderer(ss.parse_args(list(argv)), (32768, 60999), 100)
 
 
 def test_listener_cells_as_ss_prints_them() -> None:
     rec = inet(TcpState.LISTEN, "0.0.0.0", 22, "0.0.0.0", 0, listen_backlog=128,
                owners=(Owner(10, 3, "u", "sshd"), Owner(11, 3, "u", "sshd")))
-    cells = renderer("-tlnp").cells(rec)
-    assert cells["_cells"][:8] == ["tcp", "LISTEN", "0     ", "128   ", "0.0.0.0:", "22", "0.0.0.0:", "*"]
+    row = renderer("-tlnp").row(rec)
+    assert row[:8] == ("tcp", "LISTEN", "0     ", "128   ", "0.0.0.0:", "22", "0.0.0.0:", "*")
     # ss lists a socket's users last-scanned first
-    assert cells["process"] == 'users:(("sshd",pid=11,fd=3),("sshd",pid=10,fd=3))'
+    assert renderer("-tlnp").cells(rec)["process"] == 'users:(("sshd",pid=11,fd=3),("sshd",pid=10,fd=3))'
 
 
 def test_ipv6_bracketed_and_wildcard_star() -> None:
@@ -256,16 +252,16 @@ def test_ms_timer_matches_ss_print_ms_timer(ms: int, text: str) -> None:
 def test_unix_cells_and_control_characters_escaped() -> None:
     rec = UnixSocket(type=socket.SOCK_STREAM, state=TcpState.LISTEN, status=SocketStatus.UNCONNECTED,
                      flags=UnixFlag.ACCEPTCON, refcount=2, inode=77, path="/run/a\nb", pointer="0")
-    cells = renderer("-xl").cells(rec)
-    assert cells["_cells"][:8] == ["u_str", "LISTEN", "0     ", "0     ", "/run/a\\x0ab ", "77", "* ", "0"]
+    row = renderer("-xl").row(rec)
+    assert row[:8] == ("u_str", "LISTEN", "0     ", "0     ", "/run/a\\x0ab ", "77", "* ", "0")
 
 
 def test_netid_and_state_columns_appear_only_when_they_vary() -> None:
-    cols = ss._columns(selection("-t"))
+    cols = ss.columns(selection("-t"))
     assert cols[0].disabled and not cols[1].disabled
-    cols = ss._columns(selection("-tu"))
+    cols = ss.columns(selection("-tu"))
     assert not cols[0].disabled
-    cols = ss._columns(selection("-u"))
+    cols = ss.columns(selection("-u"))
     assert cols[0].disabled and cols[1].disabled
 
 

@@ -13,6 +13,7 @@ PKG = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 
 # Lower layers may not import higher ones (cli -> query -> owners -> proc -> parsers -> records).
 RANK = {
     "_lazy": 0,
+    "_vocab": 0,
     "_escape": 0,
     "_errors": 0,
     "_records": 1,

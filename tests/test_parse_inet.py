@@ -573,3 +573,35 @@ def test_bad_arguments_are_value_errors() -> None:
         parse(42, "tcp")
     with pytest.raises(ValueError, match="cannot be written"):
         format_inet(parse(table("udp", UDP_BOUND_DROPS), "udp"), "tcp")
+
+
+@pytest.mark.parametrize("name", ["tcp", "tcp6", "udp", "raw6"])
+@SETTINGS
+@given(data=st.data(), block=st.integers(min_value=1, max_value=300), bad_at=st.integers(min_value=0, max_value=8))
+def test_bytes_decoded_a_block_at_a_time_give_what_the_whole_text_gives(
+    name: str, data: Any, block: int, bad_at: int
+) -> None:
+    # Bytes are decoded about a megabyte of lines at a time (the table is never held as
+    # both bytes and str); with blocks of a few bytes, every cut falls somewhere new:
+    # the records, the errors and their line numbers must not move.
+    from procnet._parse import inet
+
+    records = data.draw(S.inet_tables(name))
+    lines = format_inet(records, name, byteorder="little").split("\n")
+    lines.insert(1 + min(bad_at, len(lines) - 2), "  9: not a row \udcff")
+    text = "\n".join(lines)
+    raw = text.encode("utf-8", "surrogateescape")
+
+    def errors(source: Any) -> List[Any]:
+        seen: List[Any] = []
+        out = parse(source, name, byteorder="little", on_error=seen.append)
+        return [out, [(e.lineno, e.line, e.reason) for e in seen]]
+
+    expected = errors(text)
+    saved = inet._BLOCK
+    inet._BLOCK = block
+    try:
+        assert errors(raw) == expected
+    finally:
+        inet._BLOCK = saved
+    assert expected[0] == records and len(expected[1]) == 1

@@ -12,6 +12,7 @@ import ipaddress
 import re
 import socket
 import sys
+from itertools import chain
 from typing import (
     Any,
     AbstractSet,
@@ -189,10 +190,11 @@ def parse_inet(
     if byteorder not in ("little", "big"):
         raise ValueError("byteorder is 'little' or 'big', not %r" % (byteorder,))
     wanted = None if states is None else frozenset(int(s) for s in states)
-    if wanted is not None and len(wanted) <= _PUSHDOWN_MAX and isinstance(data, (bytes, bytearray)):
-        # A state filter pushed down searches the bytes as they came and decodes only the
-        # rows it keeps (a one-state query on a large table spends a fifth of its time
-        # decoding).
+    if isinstance(data, (bytes, bytearray)):
+        # Bytes are decoded a block of lines at a time (a table is not held twice, as
+        # bytes and as str); a state filter pushed down searches the bytes as they came
+        # and decodes only the rows it keeps (a one-state query on a large table spends a
+        # fifth of its time decoding).
         return _parse_inet(bytes(data), table, proto, family, byteorder, path or table, wanted, on_error)
     return _parse_inet(as_text(data), table, proto, family, byteorder, path or table, wanted, on_error)
 
@@ -212,43 +214,19 @@ def _parse_inet(
     wanted: Optional[AbstractSet[int]],
     on_error: Optional[ErrorHandler],
 ) -> Iterator[InetSocket]:
-    # ``data`` is bytes only for a state filter pushed down (see parse_inet): then only
-    # the header and the rows kept are decoded.
-    if isinstance(data, bytes):
-        header_end = data.find(b"\n")
-        header_line = (data if header_end < 0 else data[:header_end]).decode("utf-8", "surrogateescape")
-    else:
-        header_end = data.find("\n")
-        header_line = data if header_end < 0 else data[:header_end]
+    # ``data`` as bytes is decoded a block at a time, or for a state filter pushed down
+    # (see parse_inet) only the header and the rows kept.
     if not data:
         report(on_error, "empty table: no header line", path, 1, "")
         return
-    header = header_line.split()
+    header_end, header_line = _first_line(data)
     is_tcp = proto == "tcp"
-    # The header tells the file kinds apart: IPv4 tables say "rem_address", IPv6 ones
-    # "remote_address"; udp, udplite and raw end in "ref pointer drops", tcp does not.
-    # Without this check a tcp table read as udp parses, with rto taken for drops.
-    remote = "rem_address" if family == socket.AF_INET else "remote_address"
-    if header[:3] != ["sl", "local_address", remote] or ("drops" in header) == is_tcp:
+    if not _header_fits(header_line.split(), is_tcp, family):
         report(on_error, "not a %s table: unexpected header" % table, path, 1, header_line)
         return
-    key = (is_tcp, 8 if family == socket.AF_INET else 32)
-    row, whole = _patterns(*key)
-    rows: Iterable[Tuple[Any, ...]]
     if header_end < 0:
         return
-    if wanted is not None and len(wanted) <= _PUSHDOWN_MAX:
-        # Pushdown of a state filter: a row shows its state as the only two-hex-digit
-        # token (" 0A "), so rows of other states are passed over by a search of the
-        # text, without being matched or decoded. A row damaged so badly that it shows
-        # none of the asked states cannot be one of them; it is not reported.
-        rows = _checked_rows(row.match, _rows_showing(data, wanted), is_tcp, family, path, on_error)
-    else:
-        # No filter, or one that keeps many states: every row is matched and the state
-        # tested after. One scan of the whole text in C matches every line, as a row or
-        # as a line that is not one (reported below, with its number), one at a time.
-        assert isinstance(data, str)  # (bytes come only with a filter pushed down)
-        rows = map(_GROUPS, whole.finditer(data, header_end + 1))
+    rows = _rows(data, header_end, is_tcp, family, path, wanted, on_error)
     # Each record keeps its row's text; the fields other than state and inode are
     # decoded from it when one of them is first read (the row was checked whole here,
     # so that decoding cannot fail).
@@ -280,34 +258,118 @@ def _parse_inet(
         yield new_socket(decode, line, proto, family, state, inode)
 
 
+def _first_line(data: Union[str, bytes]) -> Tuple[int, str]:
+    """(where the header line ends, -1 if nowhere; the header line as str)."""
+    if isinstance(data, bytes):
+        end = data.find(b"\n")
+        return end, (data if end < 0 else data[:end]).decode("utf-8", "surrogateescape")
+    end = data.find("\n")
+    return end, data if end < 0 else data[:end]
+
+
+def _header_fits(header: List[str], is_tcp: bool, family: socket.AddressFamily) -> bool:
+    """The header tells the file kinds apart: IPv4 tables say "rem_address", IPv6 ones
+    "remote_address"; udp, udplite and raw end in "ref pointer drops", tcp does not.
+    Without this check a tcp table read as udp parses, with rto taken for drops."""
+    remote = "rem_address" if family == socket.AF_INET else "remote_address"
+    return header[:3] == ["sl", "local_address", remote] and ("drops" in header) != is_tcp
+
+
+def _rows(
+    data: Union[str, bytes],
+    header_end: int,
+    is_tcp: bool,
+    family: socket.AddressFamily,
+    path: str,
+    wanted: Optional[AbstractSet[int]],
+    on_error: Optional[ErrorHandler],
+) -> Iterable[Tuple[Any, ...]]:
+    """(row, state, inode, bad line, bad last line) for every line after the header."""
+    row, whole = _patterns(is_tcp, 8 if family == socket.AF_INET else 32)
+    if wanted is not None and len(wanted) <= _PUSHDOWN_MAX:
+        # Pushdown of a state filter: a row shows its state as the only two-hex-digit
+        # token (" 0A "), so rows of other states are passed over by a search of the
+        # text, without being matched or decoded. A row damaged so badly that it shows
+        # none of the asked states cannot be one of them; it is not reported.
+        return _checked_rows(row.match, _rows_showing(data, wanted), is_tcp, family, path, on_error)
+    # No filter, or one that keeps many states: every row is matched and the state
+    # tested after. One scan of the whole text in C matches every line, as a row or as a
+    # line that is not one (reported by the caller, with its number), one at a time.
+    if isinstance(data, bytes):
+        return chain.from_iterable(map(_GROUPS, whole.finditer(block)) for block in _blocks(data, header_end + 1))
+    return map(_GROUPS, whole.finditer(data, header_end + 1))
+
+
 _GROUPS = re.Match.groups  # (map() of a C method: no generator between the scan and the loop)
+
+#: bytes decoded at a time (see _blocks)
+_BLOCK = 1 << 20
+
+
+def _blocks(data: bytes, start: int) -> Iterator[str]:
+    """``data[start:]`` as str, whole lines at a time, about ``_BLOCK`` bytes each (no
+    UTF-8 sequence holds a newline byte, so cutting after one cuts no character)."""
+    end = len(data)
+    while start < end:
+        cut = data.find(b"\n", start + _BLOCK) + 1 or end
+        yield data[start:cut].decode("utf-8", "surrogateescape")
+        start = cut
+
+
+class _Memo(Dict[str, Any]):
+    """token -> its decoded value, decoded once per distinct token (``convert``) and
+    looked up in C after that. A table's columns repeat a few values (queues and timers
+    mostly 0, one uid per service, the same pointer text when the kernel hides them), so
+    most rows decode most columns with one dict lookup each. Bounded: it starts over when
+    it holds ``_CACHE_LIMIT`` tokens."""
+
+    __slots__ = ("convert",)
+
+    def __init__(self, convert: Callable[[str], Any]) -> None:
+        super().__init__()
+        self.convert = convert
+
+    def __missing__(self, token: str) -> Any:
+        if len(self) >= _CACHE_LIMIT:
+            self.clear()
+        value = self[token] = self.convert(token)
+        return value
 
 
 def _row_decoder(is_tcp: bool, family: socket.AddressFamily, byteorder: str) -> Callable[[str], Tuple[object, ...]]:
-    """The function that decodes a checked row's other fields, in ``InetSocket._LAZY`` order."""
+    """The function that decodes a checked row's other fields, in ``DECODED_FIELDS`` order."""
     decode_ip = _ip_decoder(family, byteorder)
-    # Addresses repeat (every connection to a listener shares its local address; most
-    # peers are a few hosts): each text is decoded once per table (bounded caches).
-    endpoints: Dict[str, Endpoint] = {}
-    ips: Dict[str, IPAddress] = {}
-    new_endpoint = _new_endpoint
     timer_member = _TIMER_MEMBERS
-    listen = int(TcpState.LISTEN)
-    time_wait_timer = int(Timer.TIME_WAIT)
+    # Addresses repeat (every connection to a listener shares its local address; most
+    # peers are a few hosts): each text is decoded once per table, as are the other
+    # columns' tokens (see _Memo).
+    ips = _Memo(decode_ip)
 
-    def endpoint(addr: str, port: str) -> Endpoint:
-        key = addr + port
-        ep = endpoints.get(key)
-        if ep is None:
-            ip = ips.get(addr)
-            if ip is None:
-                if len(ips) >= _CACHE_LIMIT:
-                    ips.clear()
-                ip = ips[addr] = decode_ip(addr)
-            if len(endpoints) >= _CACHE_LIMIT:
-                endpoints.clear()
-            ep = endpoints[key] = new_endpoint(ip, int(port, 16))
-        return ep
+    def new_endpoint(token: str) -> Endpoint:
+        addr, port = token.split(":")
+        return _new_endpoint(ips[addr], int(port, 16))
+
+    def hex_pair(token: str) -> Tuple[int, int]:
+        a, b = token.split(":")
+        return int(a, 16), int(b, 16)
+
+    def timer_pair(token: str) -> Tuple[Timer, int]:
+        tr, when = token.split(":")
+        return timer_member[int(tr, 16)], int(when, 16)
+
+    def flag_pair(token: str) -> Tuple[int, bool]:
+        flags = int(token)
+        return flags >> 1, bool(flags & 1)
+
+    endpoints = _Memo(new_endpoint)
+    pairs = _Memo(hex_pair)
+    timers = _Memo(timer_pair)
+    hexes = _Memo(lambda token: int(token, 16))
+    decimals = _Memo(int)
+    texts = _Memo(str)  # one str object per distinct pointer text
+    flag_pairs = _Memo(flag_pair)
+    listen = frozenset(("%02X" % TcpState.LISTEN, "%02x" % TcpState.LISTEN))
+    time_wait_timer = Timer.TIME_WAIT
 
     def decode(line: str) -> Tuple[object, ...]:
         # The row was matched whole by the same pattern when parsed: its whitespace-split
@@ -315,43 +377,38 @@ def _row_decoder(is_tcp: bool, family: socket.AddressFamily, byteorder: str) -> 
         # exactly what \s matches), so plain splitting is safe and three times cheaper
         # than matching again.
         t = line.split()
-        laddr, lport = t[1].split(":")
-        raddr, rport = t[2].split(":")
-        tx, rx = t[4].split(":")
-        tr, when = t[5].split(":")
-        timer = int(tr, 16)
-        uid: Optional[int] = int(t[7])
+        timer, when = timers[t[5]]
+        uid: Optional[int] = decimals[t[7]]
         rto = ato = quick = cwnd = ssthresh = fastopen = drops = None
         pingpong: Optional[bool] = None
         if is_tcp:
             if len(t) >= 17:
-                rto = int(t[12])
-                ato = int(t[13])
-                flags = int(t[14])
-                quick = flags >> 1
-                pingpong = bool(flags & 1)
-                cwnd = int(t[15])
-                if int(t[3], 16) == listen:
-                    fastopen = int(t[16])
+                rto = decimals[t[12]]
+                ato = decimals[t[13]]
+                quick, pingpong = flag_pairs[t[14]]
+                cwnd = decimals[t[15]]
+                if t[3] in listen:
+                    fastopen = decimals[t[16]]
                 else:
-                    ssthresh = int(t[16])
-            elif timer == time_wait_timer:
+                    ssthresh = decimals[t[16]]
+            elif timer is time_wait_timer:
                 # get_timewait4_sock prints a literal 0 uid: not the owner's.
                 uid = None
         elif len(t) >= 13:
-            drops = int(t[12])
+            drops = decimals[t[12]]
+        tx, rx = pairs[t[4]]
         return (
-            endpoint(laddr, lport),
-            endpoint(raddr, rport),
-            int(tx, 16),
-            int(rx, 16),
-            timer_member[timer],
-            int(when, 16),
-            int(t[6], 16),
+            endpoints[t[1]],
+            endpoints[t[2]],
+            tx,
+            rx,
+            timer,
+            when,
+            hexes[t[6]],
             uid,
-            int(t[8]),
-            int(t[10]),
-            t[11],
+            decimals[t[8]],
+            decimals[t[10]],
+            texts[t[11]],
             int(t[0][:-1]),
             rto,
             ato,
@@ -430,17 +487,16 @@ def _lines_with(data: AnyStr, pattern: Pattern[AnyStr], newline: AnyStr) -> Iter
         yield index, data[start:line_end]
 
 
-# Records are built without their dataclass __init__ (see _records.fast_constructor): the
-# parser has checked every value, and at 100,000 rows __init__ is a third of the cost.
+# Records are built without __init__'s argument handling (see _records, "Construction"):
+# the parser has checked every value, and at 100,000 rows that is a third of the cost.
 _new_lazy_socket = lazy_constructor(InetSocket)
 _new_endpoint = fast_constructor(Endpoint)
-# The order in which a row's decoder returns the fields it decodes.
-assert InetSocket._LAZY[:20] == (  # type: ignore[attr-defined]
+#: The order in which a row's decoder returns the fields it decodes: ``InetSocket._LAZY``
+#: (tests/test_lazy_records.py checks that they are the same).
+DECODED_FIELDS = (
     "local", "remote", "tx_queue", "rx_queue", "timer", "timer_expires", "retransmits", "uid", "probes",
     "refcount", "pointer", "slot", "rto", "ato", "quick_ack", "pingpong", "cwnd", "ssthresh",
-    "fastopen_max_qlen", "drops",
-) and InetSocket._LAZY[20:] == (  # type: ignore[attr-defined]
-    "listen_backlog", "shutdown", "tcp_info", "skmem", "v6only", "cookie",
+    "fastopen_max_qlen", "drops", "listen_backlog", "shutdown", "tcp_info", "skmem", "v6only", "cookie",
 )
 
 
@@ -556,17 +612,22 @@ def format_inet(
             r.refcount or 0,
             _NO_POINTER if r.pointer is None else r.pointer,
         )
-        if proto == "tcp":
-            if r.rto is not None:
-                last = r.fastopen_max_qlen if r.state == TcpState.LISTEN else r.ssthresh
-                line += " %d %d %d %d %d" % (
-                    r.rto,
-                    r.ato or 0,
-                    ((r.quick_ack or 0) << 1) | bool(r.pingpong),
-                    r.cwnd or 0,
-                    last or 0,
-                )
-        elif r.drops is not None:
-            line += " %d" % r.drops
-        out.append(line.ljust(pad))
+        out.append((line + _row_tail(r, proto)).ljust(pad))
     return "\n".join(out) + "\n"
+
+
+def _row_tail(r: InetSocket, proto: str) -> str:
+    """The columns after the pointer: TCP full sockets' timers and window, UDP and raw
+    drops (format_inet)."""
+    if proto == "tcp":
+        if r.rto is None:
+            return ""
+        last = r.fastopen_max_qlen if r.state == TcpState.LISTEN else r.ssthresh
+        return " %d %d %d %d %d" % (
+            r.rto,
+            r.ato or 0,
+            ((r.quick_ack or 0) << 1) | bool(r.pingpong),
+            r.cwnd or 0,
+            last or 0,
+        )
+    return "" if r.drops is None else " %d" % r.drops

@@ -55,15 +55,52 @@ differences from the text source are:
   status).
 """
 
+# How this works
+# --------------
+# Framing. A reply is a stream of netlink messages: a 16-byte ``struct nlmsghdr`` (nlmsg_len
+# counts the header), the payload, padding to 4 bytes. A socket's payload is a fixed struct
+# (``inet_diag_msg``, 72 bytes; ``unix_diag_msg``, 16) followed by attributes framed the
+# same way: a 4-byte ``struct nlattr`` (nla_len counts it), the value, padding to 4. Both
+# walks are one function, _frames: a length shorter than its header or past the end of the
+# enclosing data is a ParseError naming the offset. Of an attribute type sent twice, the
+# last counts. The only other copy of the walk is the message loop of _DumpDecoder.feed,
+# kept inline for speed (a test checks it against _frames on random streams).
+#
+# Multipart dumps. The kernel answers one dump request with several datagrams of
+# NLM_F_MULTI messages, then NLMSG_DONE (its payload an int: 0, or a negative errno when
+# the dump could not be served). NLMSG_ERROR carries a negative errno (0 is an ACK). A
+# decoder is fed one datagram at a time (sans-I/O: _netlink receives) and is done at
+# NLMSG_DONE; data after it is an error. NLM_F_DUMP_INTR on any message sets
+# ``interrupted``. Sockets repeated by a resumed dump are dropped by inode (a bounded window).
+#
+# Layouts. The sockets of one dump carry the same attribute headers at the same places, so
+# a walked layout is remembered by the size of the attribute area: a message whose headers
+# equal a remembered layout's has the same framing and its attributes in the same places,
+# checked by one unpack and one comparison instead of a walk. A unix layout also holds one
+# Struct that reads every value the record takes at once.
+#
+# Lazy inet records. _decode_at reads family, state and inode at once (what filters need)
+# and checks the framing. Without INET_DIAG_INFO the record keeps a compact copy of the
+# message (inet_diag_msg and the attributes _fields reads) and decodes the rest on the
+# first read of one of its fields; with it, everything is decoded at once.
+#
+# Invariants: a kept copy was checked whole, so decoding it later cannot fail; a
+# remembered layout is trusted only after its headers compare equal, and only a layout
+# whose values were all checked is remembered; a lazy record holds its decoder (for
+# _load) until decoded, and the decoder holds only caches of immutable values (endpoints,
+# tuples, strings), never the inodes it saw once the dump is done.
+
 from __future__ import annotations
 
 import errno as _errno
 import ipaddress
+import operator
 import os
 import socket
 import struct
 import sys
 from typing import (
+    Any,
     Callable,
     Dict,
     FrozenSet,
@@ -71,10 +108,9 @@ from typing import (
     Iterable,
     Iterator,
     List,
-    NamedTuple,
     Optional,
+    TYPE_CHECKING,
     Sequence,
-    Set,
     Tuple,
     TypeVar,
     Union,
@@ -94,6 +130,7 @@ from .._records import (
     fast_constructor,
     lazy_constructor,
 )
+from .._vocab import IP_PROTOCOL
 from ._common import RecentInodes
 
 # --- constants (include/uapi/linux/netlink.h, sock_diag.h, inet_diag.h, unix_diag.h) ---
@@ -122,6 +159,7 @@ INET_DIAG_CONG = 4
 INET_DIAG_SKMEMINFO = 7
 INET_DIAG_SHUTDOWN = 8
 INET_DIAG_PROTOCOL = 10
+INET_DIAG_SKV6ONLY = 11
 
 UNIX_DIAG_NAME = 0
 UNIX_DIAG_VFS = 1
@@ -151,7 +189,7 @@ UDIAG_SHOW_DEFAULT = (
 )
 
 #: IP protocol numbers sock_diag dumps by (inet_diag_req_v2.sdiag_protocol)
-INET_PROTOCOLS: Dict[str, int] = {"tcp": 6, "udp": 17, "udplite": 136, "raw": 255}
+INET_PROTOCOLS: Dict[str, int] = IP_PROTOCOL
 
 #: states dumped when none are named: every state /proc shows. BOUND_INACTIVE (bit 13)
 #: is left out, as ss leaves it out: it asks for TCP sockets that are only bound, which
@@ -318,19 +356,37 @@ def unix_request(
 # --- framing ---
 
 
-class Message(NamedTuple):
-    """One netlink message of a reply."""
+class Message:
+    """One netlink message of a reply.
 
-    #: nlmsg_type: SOCK_DIAG_BY_FAMILY for a socket, NLMSG_DONE, NLMSG_ERROR...
-    msg_type: int
-    #: nlmsg_flags (NLM_F_MULTI, NLM_F_DUMP_INTR...)
-    flags: int
-    seq: int
-    pid: int
-    #: where the message's header starts, counted in bytes from the start of the reply
-    offset: int
-    #: the message after its 16-byte header, padding excluded
-    payload: bytes
+    (A plain class, not a NamedTuple: building a NamedTuple class costs more at import
+    than every Message a dump makes; there are two or three per dump.)
+    """
+
+    __slots__ = ("msg_type", "flags", "seq", "pid", "offset", "payload")
+
+    def __init__(self, msg_type: int, flags: int, seq: int, pid: int, offset: int, payload: bytes) -> None:
+        #: nlmsg_type: SOCK_DIAG_BY_FAMILY for a socket, NLMSG_DONE, NLMSG_ERROR...
+        self.msg_type = msg_type
+        #: nlmsg_flags (NLM_F_MULTI, NLM_F_DUMP_INTR...)
+        self.flags = flags
+        self.seq = seq
+        self.pid = pid
+        #: where the message's header starts, counted in bytes from the start of the reply
+        self.offset = offset
+        #: the message after its 16-byte header, padding excluded
+        self.payload = payload
+
+    def _fields(self) -> Tuple[int, int, int, int, int, bytes]:
+        return self.msg_type, self.flags, self.seq, self.pid, self.offset, self.payload
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Message) and self._fields() == other._fields()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return "Message(msg_type=%r, flags=%r, seq=%r, pid=%r, offset=%r, payload=%r)" % self._fields()
 
 
 def _error(reason: str, source: str, data: Optional[bytes] = None) -> ParseError:
@@ -373,6 +429,45 @@ def _attribute_error(
     return _error(reason, source, data[pos:end])
 
 
+if TYPE_CHECKING:
+    #: ``fail(where, length)``: the error for a frame of _frames that does not fit
+    _Fail = Callable[[int, Optional[int]], ParseError]
+
+
+def _frames(
+    data: bytes, pos: int, end: int, header: struct.Struct, fail: _Fail
+) -> Iterator[Tuple[int, Tuple[int, ...]]]:
+    """The netlink walk: ``(where, header fields)`` of each frame in ``data[pos:end]``.
+
+    A frame is a header whose first field is the frame's length, header included, then
+    its value, then padding to 4 bytes (NLMSG_ALIGN, NLA_ALIGN): a message (``struct
+    nlmsghdr``) or an attribute (``struct nlattr``). The last frame may omit its padding.
+    A frame whose header is cut, or whose length is shorter than its header or runs past
+    ``end``, raises ``fail(where, length)`` (``length`` None for a cut header).
+    """
+    size = header.size
+    unpack = header.unpack_from
+    while pos < end:
+        if end - pos < size:
+            raise fail(pos, None)
+        fields = unpack(data, pos)
+        length = fields[0]
+        if length < size or length > end - pos:
+            raise fail(pos, length)
+        yield pos, fields
+        pos += (length + 3) & ~3
+
+
+def _attribute_failure(data: bytes, end: int, start: int, offset: int, source: str) -> _Fail:
+    """``fail`` for _frames over the attributes of the message whose payload starts at
+    ``data[start]`` and ends at ``end`` (the message at ``offset`` of the reply)."""
+
+    def fail(pos: int, length: Optional[int]) -> ParseError:
+        return _attribute_error(data, pos, end, start, length, offset, source)
+
+    return fail
+
+
 def iter_messages(
     data: bytes,
     *,
@@ -385,20 +480,14 @@ def iter_messages(
     ``offset`` is where ``data`` starts in the whole reply (for error messages). A
     message that does not fit raises :class:`~procnet.ParseError` naming its offset.
     """
-    unpack = _HEADERS[_prefix(byteorder)].unpack_from
+    header = _HEADERS[_prefix(byteorder)]
     data = bytes(data)
-    end = len(data)
-    pos = 0
-    while pos < end:
-        if end - pos < NLMSG_HDRLEN:
-            raise _message_error(data, pos, None, offset, source)
-        length, msg_type, flags, seq, pid = unpack(data, pos)
-        if length < NLMSG_HDRLEN or length > end - pos:
-            raise _message_error(data, pos, length, offset, source)
+
+    def fail(pos: int, length: Optional[int]) -> ParseError:
+        return _message_error(data, pos, length, offset, source)
+
+    for pos, (length, msg_type, flags, seq, pid) in _frames(data, 0, len(data), header, fail):
         yield Message(msg_type, flags, seq, pid, offset + pos, data[pos + NLMSG_HDRLEN : pos + length])
-        # NLMSG_ALIGN: the next message starts on a 4-byte boundary; a datagram's last
-        # message may omit its padding.
-        pos += (length + 3) & ~3
 
 
 def iter_attributes(
@@ -420,41 +509,46 @@ def iter_attributes(
 def _iter_attributes(
     payload: bytes, start: int, header: struct.Struct, offset: int, source: str
 ) -> Iterator[Tuple[int, bytes]]:
-    unpack = header.unpack_from
-    end = len(payload)
-    pos = start
-    while pos < end:
-        if end - pos < 4:
-            raise _attribute_error(payload, pos, end, 0, None, offset, source)
-        length, attr_type = unpack(payload, pos)
-        if length < 4 or length > end - pos:
-            raise _attribute_error(payload, pos, end, 0, length, offset, source)
+    fail = _attribute_failure(payload, len(payload), 0, offset, source)
+    for pos, (length, attr_type) in _frames(payload, start, len(payload), header, fail):
         yield attr_type & _NLA_TYPE_MASK, payload[pos + 4 : pos + length]
-        pos += (length + 3) & ~3
+
+
+def _attribute_spans(
+    data: bytes, pos: int, end: int, header: struct.Struct, fail: _Fail
+) -> Dict[int, Tuple[int, int]]:
+    """type (flag bits cleared) -> (where its value starts, its size), for the attributes in
+    ``data[pos:end]``; of each type the last."""
+    frames = _frames(data, pos, end, header, fail)
+    return {kind & _NLA_TYPE_MASK: (at + 4, length - 4) for at, (length, kind) in frames}
 
 
 # --- the dump decoders ---
 
 _R = TypeVar("_R")
-_E = TypeVar("_E")
-_T = TypeVar("_T")
 
 
-class _Members(Dict[int, _E]):
+if TYPE_CHECKING:
+    _AnyDict = Dict[Any, Any]
+else:
+    _AnyDict = dict  # the same base, without building a typing alias at import
+
+
+class _Members(_AnyDict):
     """number -> enum member in one dict lookup; a number the enum does not know is handed
     to the enum once (which makes its UNKNOWN_<n> pseudo-member) and then cached."""
 
-    def __init__(self, enum_type: Callable[[int], _E], members: Iterable[_E]) -> None:
+    def __init__(self, enum_type: Callable[[int], object], members: Iterable[object]) -> None:
         super().__init__((int(m), m) for m in members)  # type: ignore[call-overload]
         self._enum = enum_type
 
-    def __missing__(self, key: int) -> _E:
+    def __missing__(self, key: int) -> object:
         member = self[key] = self._enum(key)
         return member
 
 
-_STATES = _Members(TcpState, TcpState)
-_TIMERS = _Members(Timer, Timer)
+_STATES: Dict[int, TcpState] = _Members(TcpState, TcpState)
+_TIMERS: Dict[int, Timer] = _Members(Timer, Timer)
 _FAMILIES = {int(socket.AF_INET): socket.AF_INET, int(socket.AF_INET6): socket.AF_INET6}
 _AF_INET = int(socket.AF_INET)
 _AF_INET6 = int(socket.AF_INET6)
@@ -466,12 +560,24 @@ _TIMER_PROBES = (int(Timer.KEEPALIVE), int(Timer.ZERO_WINDOW_PROBE))
 _NO_UNIX_FLAGS = UnixFlag(0)
 
 
+class _Constructors:
+    """The record constructors, made on first use (by the first decoder): records are built
+    without their dataclass __init__ (see _records.fast_constructor), the decoder having
+    checked every value; __init__ would be more than half of the cost."""
 
-# Records are built without their dataclass __init__ (see _records.fast_constructor): the
-# decoder has checked every value, and __init__ would be more than half of the cost.
-_new_lazy_socket = lazy_constructor(InetSocket)
-_new_unix_socket = fast_constructor(UnixSocket)
-_new_endpoint = fast_constructor(Endpoint)
+    made: "Optional[_Constructors]" = None
+
+    def __init__(self) -> None:
+        self.inet_socket = lazy_constructor(InetSocket)
+        self.unix_socket = fast_constructor(UnixSocket)
+        self.endpoint = fast_constructor(Endpoint)
+
+    @classmethod
+    def get(cls) -> "_Constructors":
+        made = cls.made
+        if made is None:
+            made = cls.made = cls()
+        return made
 
 
 def _cookie(value: int, byteorder: str) -> int:
@@ -480,6 +586,7 @@ def _cookie(value: int, byteorder: str) -> int:
     if byteorder == "big":
         return (value & 0xFFFFFFFF) << 32 | value >> 32
     return value
+
 
 # Fixed layouts by byte-order prefix, built once.
 _HEADERS = {p: struct.Struct(p + "IHHII") for p in "<>"}  # struct nlmsghdr
@@ -492,151 +599,228 @@ _ATTRS = {p: struct.Struct(p + "HH") for p in "<>"}  # struct nlattr: nla_len, n
 _INET_MSGS = {p: struct.Struct(p + "BBBBHH16s16sIQ5I") for p in "<>"}
 # idiag_family, idiag_state and idiag_inode alone (offsets 0, 1 and 68)
 _INET_MSG_KEYS = {p: struct.Struct(p + "BB66xI") for p in "<>"}
-# struct tcp_info (include/uapi/linux/tcp.h), every field up to tcpi_rehash, by offset:
-#   0 u8 state, ca_state, retransmits, probes, backoff, options, wscale (two 4-bit
-#     fields), delivery_rate_app_limited:1 + fastopen_client_fail:2;
-#   8 u32 rto, ato, snd_mss, rcv_mss, unacked, sacked, lost, retrans, fackets,
-#     last_data_sent, last_ack_sent, last_data_recv, last_ack_recv, pmtu, rcv_ssthresh,
-#     rtt, rttvar, snd_ssthresh, snd_cwnd, advmss, reordering, rcv_rtt, rcv_space,
-#     total_retrans (104 bytes: the oldest layout still met, Linux 3.x);
-# 104 u64 pacing_rate, max_pacing_rate, bytes_acked, bytes_received;
-# 136 u32 segs_out, segs_in, notsent_bytes, min_rtt, data_segs_in, data_segs_out;
-# 160 u64 delivery_rate, busy_time, rwnd_limited, sndbuf_limited;
-# 192 u32 delivered, delivered_ce; 200 u64 bytes_sent, bytes_retrans;
-# 216 u32 dsack_dups, reord_seen, rcv_ooopack, snd_wnd, rcv_wnd, rehash (240: Linux 6.2+;
-# 6.18 sends 280, the rest not read).
-_TCP_INFO_LAYOUT = "8B" + "24I" + "4Q" + "6I" + "4Q" + "2I" + "2Q" + "6I"
-_TCP_INFO_FULL_LEN = 240
-_TCP_INFOS_FULL = {p: struct.Struct(p + _TCP_INFO_LAYOUT) for p in "<>"}
-# TcpInfo field index -> the tcp_info length that holds it: a shorter struct (an older
-# kernel) leaves that field None. Fields not listed are in the 104-byte base.
-_TCP_INFO_ENDS = (
-    (12, 128),  # bytes_acked
-    (13, 136),  # bytes_received
-    (14, 112),  # pacing_rate
-    (15, 168),  # delivery_rate
-    (16, 152),  # min_rtt_us
-    (24, 232),  # snd_wnd
-    (25, 236),  # rcv_wnd
-    (26, 140),  # segs_out
-    (27, 144),  # segs_in
-    (28, 160),  # data_segs_out
-    (29, 156),  # data_segs_in
-    (30, 208),  # bytes_sent
-    (31, 216),  # bytes_retrans
-    (35, 196),  # delivered
-    (36, 200),  # delivered_ce
-    (37, 176),  # busy_time_us
-    (38, 184),  # rwnd_limited_us
-    (39, 192),  # sndbuf_limited_us
-    (40, 148),  # notsent_bytes
-    (43, 220),  # dsack_dups
-    (44, 224),  # reord_seen
-    (45, 168),  # app_limited (its bit came with delivery_rate)
-    (50, 120),  # max_pacing_rate
-    (51, 228),  # rcv_ooopack
-    (52, 240),  # rehash
-)
 _SK_MEMINFOS = {p: struct.Struct(p + "9I") for p in "<>"}  # SK_MEMINFO_VARS u32s
 
-# What the InetSocket itself takes from struct tcp_info: 2 retransmits, 3 probes; 8 rto,
-# 12 ato; 76 snd_ssthresh, 80 snd_cwnd.
-_TCP_INFOS_SOCKET = {p: struct.Struct(p + "xxBB4xII60xII") for p in "<>"}
-def _tcp_info_constructor() -> Callable[..., TcpInfo]:
-    """TcpInfo's fast constructor, made on the first tcp_info decoded (then cached by
-    fast_constructor): most queries decode none."""
-    return fast_constructor(TcpInfo)
+# --- struct tcp_info ---
+
+#: ``struct tcp_info`` (include/uapi/linux/tcp.h) as procnet reads it: the TcpInfo field
+#: (``probes`` is the InetSocket's only), the byte offset, the struct code, the first Linux
+#: that sends it. A field past the end of a shorter struct (an older kernel's) is None.
+#: Not read: 0 state, 1 ca_state, 40 fackets, 48 last_ack_sent (never set).
+_TCP_INFO_FIELDS: Tuple[Tuple[str, int, str, str], ...] = (
+    ("retransmits", 2, "B", "2.6"),
+    ("probes", 3, "B", "2.6"),
+    ("backoff", 4, "B", "2.6"),
+    ("options", 5, "B", "2.6"),
+    ("rto_us", 8, "I", "2.6"),
+    ("ato_us", 12, "I", "2.6"),
+    ("snd_mss", 16, "I", "2.6"),
+    ("rcv_mss", 20, "I", "2.6"),
+    ("unacked", 24, "I", "2.6"),
+    ("sacked", 28, "I", "2.6"),
+    ("lost", 32, "I", "2.6"),
+    ("retrans", 36, "I", "2.6"),
+    ("last_data_sent_ms", 44, "I", "2.6"),
+    ("last_data_recv_ms", 52, "I", "2.6"),
+    ("last_ack_recv_ms", 56, "I", "2.6"),
+    ("pmtu", 60, "I", "2.6"),
+    ("rcv_ssthresh", 64, "I", "2.6"),
+    ("rtt_us", 68, "I", "2.6"),
+    ("rttvar_us", 72, "I", "2.6"),
+    ("snd_ssthresh", 76, "I", "2.6"),
+    ("snd_cwnd", 80, "I", "2.6"),
+    ("advmss", 84, "I", "2.6"),
+    ("reordering", 88, "I", "2.6"),
+    ("rcv_rtt_us", 92, "I", "2.6"),
+    ("rcv_space", 96, "I", "2.6"),
+    ("total_retrans", 100, "I", "2.6"),  # 104 bytes: the oldest layout still met
+    ("pacing_rate", 104, "Q", "3.15"),
+    ("max_pacing_rate", 112, "Q", "3.15"),
+    ("bytes_acked", 120, "Q", "4.1"),
+    ("bytes_received", 128, "Q", "4.1"),
+    ("segs_out", 136, "I", "4.2"),
+    ("segs_in", 140, "I", "4.2"),
+    ("notsent_bytes", 144, "I", "4.6"),
+    ("min_rtt_us", 148, "I", "4.6"),
+    ("data_segs_in", 152, "I", "4.6"),
+    ("data_segs_out", 156, "I", "4.6"),
+    ("delivery_rate", 160, "Q", "4.9"),
+    ("busy_time_us", 168, "Q", "4.10"),
+    ("rwnd_limited_us", 176, "Q", "4.10"),
+    ("sndbuf_limited_us", 184, "Q", "4.10"),
+    ("delivered", 192, "I", "4.18"),
+    ("delivered_ce", 196, "I", "4.18"),
+    ("bytes_sent", 200, "Q", "4.19"),
+    ("bytes_retrans", 208, "Q", "4.19"),
+    ("dsack_dups", 216, "I", "4.19"),
+    ("reord_seen", 220, "I", "4.19"),
+    ("rcv_ooopack", 224, "I", "5.4"),
+    ("snd_wnd", 228, "I", "5.4"),
+    ("rcv_wnd", 232, "I", "6.2"),
+    ("rehash", 236, "I", "6.2"),  # 240 bytes; Linux 6.18 sends 280, the rest not read
+)
+
+#: Its bit fields: TcpInfo field, byte offset, first bit and width where a little-endian
+#: ABI puts them (C fills a byte from its low bits there, from its high bits on a
+#: big-endian ABI), the struct length that carries the field, first Linux.
+_TCP_INFO_BITS: Tuple[Tuple[str, int, int, int, int, str], ...] = (
+    ("snd_wscale", 6, 0, 4, 104, "2.6"),  # tcpi_snd_wscale:4
+    ("rcv_wscale", 6, 4, 4, 104, "2.6"),  # tcpi_rcv_wscale:4
+    # tcpi_delivery_rate_app_limited:1, sent with delivery_rate (so known from 168 bytes)
+    ("app_limited", 7, 0, 1, 168, "4.9"),
+)
+
+#: What the InetSocket itself takes from struct tcp_info.
+_TCP_INFO_SOCKET_FIELDS = ("retransmits", "probes", "rto_us", "ato_us", "snd_ssthresh", "snd_cwnd")
 
 
-def _make_tcp_info(v: Tuple[int, ...], congestion: Optional[str], size: int, little: bool) -> TcpInfo:
-    """The TcpInfo of ``v``, a ``struct tcp_info`` of ``size`` bytes (fewer than
-    :data:`_TCP_INFO_FULL_LEN`: an older kernel's) zero-padded and unpacked whole; the
-    fields beyond ``size`` become None."""
-    (
-        _state,
-        _ca_state,
-        retransmits,
-        _probes,
-        backoff,
-        options,
-        wscale,
-        flags,
-        rto,
-        ato,
-        snd_mss,
-        rcv_mss,
-        unacked,
-        sacked,
-        lost,
-        retrans,
-        _fackets,
-        last_data_sent,
-        _last_ack_sent,
-        last_data_recv,
-        last_ack_recv,
-        pmtu,
-        rcv_ssthresh,
-        rtt,
-        rttvar,
-        snd_ssthresh,
-        cwnd,
-        advmss,
-        reordering,
-        rcv_rtt,
-        rcv_space,
-        total_retrans,
-        pacing_rate,
-        max_pacing_rate,
-        bytes_acked,
-        bytes_received,
-        segs_out,
-        segs_in,
-        notsent_bytes,
-        min_rtt,
-        data_segs_in,
-        data_segs_out,
-        delivery_rate,
-        busy_time,
-        rwnd_limited,
-        sndbuf_limited,
-        delivered,
-        delivered_ce,
-        bytes_sent,
-        bytes_retrans,
-        dsack_dups,
-        reord_seen,
-        rcv_ooopack,
-        snd_wnd,
-        rcv_wnd,
-        rehash,
-    ) = v
-    # C bit-fields fill a byte from its low bits on a little-endian ABI, from its high
-    # bits on a big-endian one: tcpi_snd_wscale:4 then tcpi_rcv_wscale:4; and
-    # tcpi_delivery_rate_app_limited:1 first in the byte after.
-    if little:
-        snd_wscale = wscale & 15
-        rcv_wscale = wscale >> 4
-        app_limited = flags & 1 == 1
-    else:
-        snd_wscale = wscale >> 4
-        rcv_wscale = wscale & 15
-        app_limited = flags & 0x80 == 0x80
-    args: List[Optional[object]] = [
-        rtt, rttvar, rto, ato, snd_mss, rcv_mss, cwnd, snd_ssthresh, retransmits,
-        total_retrans, unacked, lost, bytes_acked, bytes_received, pacing_rate,
-        delivery_rate, min_rtt, congestion, snd_wscale, rcv_wscale, pmtu, rcv_ssthresh,
-        advmss, rcv_space, snd_wnd, rcv_wnd, segs_out, segs_in, data_segs_out,
-        data_segs_in, bytes_sent, bytes_retrans, last_data_sent, last_data_recv,
-        last_ack_recv, delivered, delivered_ce, busy_time, rwnd_limited, sndbuf_limited,
-        notsent_bytes, reordering, rcv_rtt, dsack_dups, reord_seen, app_limited, options,
-        backoff, sacked, retrans, max_pacing_rate, rcv_ooopack, rehash,
-    ]  # fmt: skip
-    for index, end in _TCP_INFO_ENDS:
-        if size < end:
-            args[index] = None
-    return _tcp_info_constructor()(*args)
+class _TcpInfoReader:
+    """Reads a ``struct tcp_info`` as the tables above lay it out, in one byte order: the
+    TcpInfo, and the values the InetSocket takes (:data:`_TCP_INFO_SOCKET_FIELDS`).
+
+    Made on the first tcp_info decoded (most queries decode none): one unpack of every
+    field in offset order, then one ``itemgetter`` puts them in TcpInfo's field order.
+    """
+
+    readers: Dict[str, "_TcpInfoReader"] = {}
+
+    @classmethod
+    def get(cls, prefix: str) -> "_TcpInfoReader":
+        reader = cls.readers.get(prefix)
+        if reader is None:
+            reader = cls.readers[prefix] = cls(prefix)
+        return reader
+
+    def __init__(self, prefix: str) -> None:
+        rows = [(offset, code, name) for name, offset, code, _ in _TCP_INFO_FIELDS]
+        rows += [(offset, "B", "byte %d" % offset) for _, offset, _, _, _, _ in _TCP_INFO_BITS]
+        fmt = [prefix]
+        at = 0
+        index: Dict[str, int] = {}
+        ends: Dict[str, int] = {}
+        for offset, code, name in sorted(set(rows)):
+            fmt.append("%dx%s" % (offset - at, code) if offset > at else code)
+            at = offset + struct.calcsize(code)
+            index[name], ends[name] = len(index), at
+        self.struct = struct.Struct("".join(fmt))
+        #: the bytes a struct needs to be read in one unpack (shorter ones are padded)
+        self.size = at
+        # After the unpacked values: the congestion name, then the bit fields.
+        index["congestion"], ends["congestion"] = len(index), 0
+        self.bits: List[Tuple[int, int, int]] = []  # (index of the byte, shift, mask)
+        for name, offset, first, width, end, _ in _TCP_INFO_BITS:
+            shift = first if prefix == "<" else 8 - first - width
+            self.bits.append((index["byte %d" % offset], shift, (1 << width) - 1))
+            index[name], ends[name] = len(index), end
+        names = list(TcpInfo._FIELDS)
+        self.order = operator.itemgetter(*[index[name] for name in names])
+        self.socket = operator.itemgetter(*[index[name] for name in _TCP_INFO_SOCKET_FIELDS])
+        #: (TcpInfo field position, the struct length that holds the field)
+        self.ends = [(i, ends[name]) for i, name in enumerate(names) if ends[name] > _TCP_INFO_MIN]
+        self.new = fast_constructor(TcpInfo)
+
+    def read(
+        self, data: bytes, at: int, size: int, congestion: Optional[str]
+    ) -> Tuple[TcpInfo, Tuple[int, ...]]:
+        """The TcpInfo and the socket's values of the ``size``-byte struct at ``data[at]``
+        (at least :attr:`size` bytes there, or the whole struct, which is then padded)."""
+        if size >= self.size:
+            v = self.struct.unpack_from(data, at)
+        else:
+            v = self.struct.unpack(data[at : at + size] + bytes(self.size - size))
+        # the bit fields, in _TCP_INFO_BITS order (the last one a flag)
+        (b0, s0, m0), (b1, s1, m1), (b2, s2, _) = self.bits
+        args = self.order(v + (congestion, v[b0] >> s0 & m0, v[b1] >> s1 & m1, v[b2] >> s2 & 1 == 1))
+        if size < self.size:
+            args = list(args)
+            for i, end in self.ends:
+                if size < end:
+                    args[i] = None
+        return self.new(*args), self.socket(v)
 
 
+# --- inet ---
+
+if TYPE_CHECKING:
+    #: retransmits, probes, rto, ato, cwnd, ssthresh, tcp_info
+    _TcpInfoFields = Tuple[
+        Optional[int], Optional[int], Optional[int], Optional[int], int, Optional[int], TcpInfo
+    ]
+
+#: The attributes InetDumpDecoder._fields reads, and their place in a layout's ``where``.
+#: INFO is decoded with the message (see _decode_at); the others when a field is read.
+_FIELD_ATTRIBUTES = {
+    INET_DIAG_INFO: 0,
+    INET_DIAG_CONG: 1,
+    INET_DIAG_SKMEMINFO: 2,
+    INET_DIAG_SHUTDOWN: 3,
+    INET_DIAG_PROTOCOL: 4,
+    INET_DIAG_SKV6ONLY: 5,
+}
+
+if TYPE_CHECKING:
+    #: How the attributes of a message lie (see "How this works"): a Struct reading each
+    #: attribute's (nla_len, nla_type) from the first one on; those values; the parts of the
+    #: message a lazy record keeps (offsets from the message start; None: it has
+    #: INET_DIAG_INFO); ``where``: (value offset from the message start, size) of each of
+    #: _FIELD_ATTRIBUTES in that order, offset -1 when absent.
+    _Layout = Tuple[struct.Struct, Tuple[int, ...], Optional[Tuple[Tuple[int, int], ...]], Tuple[int, ...]]
+    #: (offset from the message start, nla_len, nla_type as sent) of each attribute
+    _Frame = Tuple[int, int, int]
+
+
+def _headers(
+    order: str, frames: Sequence[_Frame], fixed: int, size: int
+) -> Tuple[struct.Struct, Tuple[int, ...]]:
+    """A Struct that reads the (nla_len, nla_type) of each of ``frames`` in a ``size``-byte
+    message, from the end of its ``fixed``-byte struct on; and the values it reads there."""
+    fmt = [order]
+    at = fixed
+    for rel, _, _ in frames:
+        fmt.append("%dxHH" % (rel - at) if rel > at else "HH")
+        at = rel + 4
+    fmt.append("%dx" % (size - at) if size > at else "")
+    return struct.Struct("".join(fmt)), tuple(v for _, length, kind in frames for v in (length, kind))
+
+
+def _walk(data: bytes, start: int, end: int, fixed: int, header: struct.Struct, fail: _Fail) -> List[_Frame]:
+    """The attributes of the message ``data[start:end]``, after its ``fixed``-byte struct."""
+    frames = _frames(data, start + fixed, end, header, fail)
+    return [(pos - start, length, kind) for pos, (length, kind) in frames]
+
+
+def _layout_of(order: str, frames: Sequence[_Frame], size: int) -> _Layout:
+    """The layout of a ``size``-byte inet_diag message whose attributes are ``frames``."""
+    headers, expected = _headers(order, frames, _INET_DIAG_MSG_LEN, size)
+    where = [-1, 0] * len(_FIELD_ATTRIBUTES)
+    kept: Optional[List[Tuple[int, int]]] = [(0, _INET_DIAG_MSG_LEN)]
+    for rel, length, kind in frames:
+        slot = _FIELD_ATTRIBUTES.get(kind & _NLA_TYPE_MASK)
+        if slot is None:
+            continue  # MARK, CGROUP_ID, SOCKOPT...: a third of the bytes, not kept
+        where[2 * slot : 2 * slot + 2] = rel + 4, length - 4
+        if slot == 0:
+            kept = None
+        elif kept is not None:
+            a, b = rel, min(rel + ((length + 3) & ~3), size)
+            if kept[-1][1] == a:
+                kept[-1] = (kept[-1][0], b)
+            else:
+                kept.append((a, b))
+    return headers, expected, None if kept is None else tuple(kept), tuple(where)
+
+
+def _kept_message(data: bytes, start: int, ranges: Sequence[Tuple[int, int]]) -> bytes:
+    """The bytes of ``ranges`` (from ``start``; the first starts at 0) joined."""
+    if len(ranges) == 1:
+        return data[start : start + ranges[0][1]]
+    return b"".join([data[start + a : start + b] for a, b in ranges])
+
+
+#: Most attribute layouts a decoder remembers (a dump shows a handful).
+_LAYOUTS_MAX = 64
+#: Most endpoints a decoder keeps for reuse (then it starts afresh).
+ENDPOINT_CACHE_LIMIT = 1 << 16
 
 
 class _DumpDecoder(Generic[_R]):
@@ -686,8 +870,10 @@ class _DumpDecoder(Generic[_R]):
         self.offset += len(data)
         end = len(data)
         pos = 0
-        # The framing of iter_messages, inline: a socket's message is decoded where it
-        # lies in the datagram, not copied out first.
+        # The one inline copy of _frames, for speed: every socket of every dump passes
+        # here, and a generator would cost a few % of a large dump. Each socket's message
+        # is decoded where it lies in the datagram, not copied out first.
+        # tests/test_parse_netlink_walker.py checks it against _frames.
         while pos < end:
             if end - pos < NLMSG_HDRLEN:
                 raise _message_error(data, pos, None, start, self.source)
@@ -773,27 +959,7 @@ class _DumpDecoder(Generic[_R]):
             )
 
 
-#: The attributes InetDumpDecoder._fields reads: CONG, SKMEMINFO, SHUTDOWN, PROTOCOL,
-#: SKV6ONLY (and INFO, decoded at once).
-_KEPT_ATTRIBUTES = frozenset((2, 4, 7, 8, 10, 11))
-
-
-def _kept_message(data: bytes, start: int, ranges: Optional[Sequence[Tuple[int, int]]]) -> Optional[bytes]:
-    """The bytes of ``ranges`` (from ``start``; the first starts at 0) joined, or None."""
-    if ranges is None:
-        return None
-    if len(ranges) == 1:
-        return data[start : start + ranges[0][1]]
-    return b"".join([data[start + a : start + b] for a, b in ranges])
-
-
-#: Most attribute layouts a decoder remembers (a dump shows a handful).
-_LAYOUTS_MAX = 64
-#: Most endpoints a decoder keeps for reuse (then it starts afresh).
-ENDPOINT_CACHE_LIMIT = 1 << 16
-
-
-class _EndpointCache(Dict[bytes, Dict[int, Endpoint]]):
+class _EndpointCache(_AnyDict):
     """address bytes (16, as sent) -> port (as read: see InetDumpDecoder._make_endpoint) -> Endpoint.
 
     Two levels rather than one map keyed by (address, port): a hit builds no key tuple.
@@ -805,7 +971,16 @@ class _EndpointCache(Dict[bytes, Dict[int, Endpoint]]):
         return by_port
 
 
-class InetDumpDecoder(_DumpDecoder[InetSocket]):
+if TYPE_CHECKING:
+    _InetDecoder = _DumpDecoder[InetSocket]
+    _UnixDecoder = _DumpDecoder[UnixSocket]
+else:
+    # The subscripts only type the subclasses: at run time they would build typing
+    # objects at import for nothing.
+    _InetDecoder = _UnixDecoder = _DumpDecoder
+
+
+class InetDumpDecoder(_InetDecoder):
     """Decodes an inet_diag dump reply into :class:`InetSocket` records.
 
     ``proto`` is what was asked for (``"tcp"``, ``"udp"``, ``"udplite"``, ``"raw"``):
@@ -830,17 +1005,15 @@ class InetDumpDecoder(_DumpDecoder[InetSocket]):
         super().__init__(byteorder, source or "sock_diag %s" % proto, states)
         prefix = _prefix(byteorder)
         self.proto = proto
+        self._tcp = proto == "tcp"
         self.ticks_per_second = ticks_per_second
         self._msg = _INET_MSGS[prefix]
         self._msg_key = _INET_MSG_KEYS[prefix]
-        self._tcp_info_full = _TCP_INFOS_FULL[prefix]
-        self._tcp_info_socket = _TCP_INFOS_SOCKET[prefix]
         self._skmem = _SK_MEMINFOS[prefix]
         self._prefix = prefix
         # INET_DIAG_CONG value bytes -> name: a handful of algorithms, millions of sockets
         self._congestions: Dict[bytes, str] = {}
         self._skmems: Dict[bytes, Tuple[int, ...]] = {}
-        self._u64 = struct.Struct(prefix + "Q")
         self._little = byteorder == "little"
         # (address bytes, port as read) -> Endpoint, one map per family; and the address
         # objects, which far fewer sockets differ in.
@@ -849,10 +1022,15 @@ class InetDumpDecoder(_DumpDecoder[InetSocket]):
         self._ips4: Dict[bytes, IPAddress] = {}
         self._ips6: Dict[bytes, IPAddress] = {}
         self._cached = 0  # endpoints made since the caches were last emptied
-        # attributes' size -> (their headers' Struct, the headers, the ranges to keep)
-        self._layouts: Dict[int, Tuple[struct.Struct, Tuple[int, ...], Optional[Tuple[Tuple[int, int], ...]]]] = {}
+        # size of the attributes -> their layout: of whole messages, and of kept ones
+        self._layouts: Dict[int, _Layout] = {}
+        self._kept_layouts: Dict[int, _Layout] = {}
         # one bound method for every record (self._load would make one per record)
         self._loader = self._load
+        made = _Constructors.get()
+        self._new_socket = made.inet_socket
+        self._new_endpoint = made.endpoint
+        self._tcp_info_reader: Optional[_TcpInfoReader] = None
 
     def _make_endpoint(self, by_port: Dict[int, Endpoint], family: int, raw: bytes, port: int) -> Endpoint:
         """The endpoint of ``raw`` (idiag_src or idiag_dst, 16 bytes) and ``port``, made on a
@@ -874,7 +1052,7 @@ class InetDumpDecoder(_DumpDecoder[InetSocket]):
         ip = ips.get(raw)
         if ip is None:
             ip = ips[raw] = ipaddress.IPv4Address(raw[:4]) if family == _AF_INET else ipaddress.IPv6Address(raw)
-        ep = by_port[port] = _new_endpoint(ip, (port & 0xFF) << 8 | port >> 8 if self._little else port)
+        ep = by_port[port] = self._new_endpoint(ip, (port & 0xFF) << 8 | port >> 8 if self._little else port)
         return ep
 
     def _decode_at(self, data: bytes, start: int, end: int, offset: int) -> Optional[InetSocket]:
@@ -900,76 +1078,42 @@ class InetDumpDecoder(_DumpDecoder[InetSocket]):
                 self.source,
                 data[start:end],
             )
-        message = self._checked_without_info(data, start, end, offset)
-        if message is not None:
-            # No struct tcp_info: the record keeps the message (checked whole above) and
-            # its other fields are decoded from it when one is first read.
-            return _new_lazy_socket(self._loader, message, self.proto, _FAMILIES[family], _STATES[state], inode)
+        layout = self._layouts.get(end - start - _INET_DIAG_MSG_LEN)
+        if layout is None or layout[0].unpack_from(data, start + _INET_DIAG_MSG_LEN) != layout[1]:
+            layout = self._learn(data, start, end, offset, self._layouts)
+        kept = layout[2]
+        if kept is not None:
+            # No struct tcp_info: the record keeps the message (checked whole by
+            # _layout) and its other fields are decoded from it when one is first read.
+            message = _kept_message(data, start, kept)
+            return self._new_socket(
+                self._loader, message, self.proto, _FAMILIES[family], _STATES[state], inode
+            )
         # With tcp_info: decoded now (its values given in place of a source).
-        values = self._fields(data, start, end, offset)
-        return _new_lazy_socket(None, values, self.proto, _FAMILIES[family], _STATES[state], inode)
+        values = self._fields(data, start, layout, offset)
+        return self._new_socket(None, values, self.proto, _FAMILIES[family], _STATES[state], inode)
 
     def _load(self, message: bytes) -> Tuple[object, ...]:
-        """The fields of a checked message (see _records.lazy_constructor)."""
-        return self._fields(message, 0, len(message), 0)
+        """The fields of a kept message (see _records.lazy_constructor)."""
+        layout = self._kept_layouts.get(len(message) - _INET_DIAG_MSG_LEN)
+        if layout is None or layout[0].unpack_from(message, _INET_DIAG_MSG_LEN) != layout[1]:
+            layout = self._learn(message, 0, len(message), 0, self._kept_layouts)
+        return self._fields(message, 0, layout, 0)
 
-    def _checked_without_info(self, data: bytes, start: int, end: int, offset: int) -> Optional[bytes]:
-        """Check the attributes' framing. When INET_DIAG_INFO is not among them, the
-        message to keep: the inet_diag_msg and the attributes :meth:`_fields` reads (the
-        kernel adds others, MARK, CGROUP_ID, SOCKOPT, a third of the bytes); else None.
+    def _learn(self, data: bytes, start: int, end: int, offset: int, layouts: Dict[int, _Layout]) -> _Layout:
+        """The layout of the attributes of the message ``data[start:end]``, walked (raising
+        on bad framing) and remembered. Its callers use a remembered layout when its headers
+        are those of the message: the same framing, without the walk."""
+        fail = _attribute_failure(data, end, start, offset, self.source)
+        frames = _walk(data, start, end, _INET_DIAG_MSG_LEN, self._attr, fail)
+        layout = _layout_of(self._prefix, frames, end - start)
+        if len(layouts) < _LAYOUTS_MAX:
+            layouts[end - start - _INET_DIAG_MSG_LEN] = layout
+        return layout
 
-        The sockets of one dump carry the same attributes (kinds and lengths) in the same
-        order, so a layout once walked is remembered: a message of the same size whose
-        attribute headers are those at the same places has the same framing, checked by
-        one unpack and one comparison."""
-        head = start + _INET_DIAG_MSG_LEN
-        layout = self._layouts.get(end - head)
-        if layout is not None:
-            headers, expected, ranges = layout
-            if headers.unpack_from(data, head) == expected:
-                return _kept_message(data, start, ranges)
-        return self._walk_attributes(data, start, end, offset)
-
-    def _walk_attributes(self, data: bytes, start: int, end: int, offset: int) -> Optional[bytes]:
-        """:meth:`_checked_without_info` the long way, remembering the layout."""
-        unpack_attr = self._attr.unpack_from
-        head = start + _INET_DIAG_MSG_LEN
-        pos = head
-        seen: List[Tuple[int, int, int]] = []  # (offset from head, nla_len, nla_type as sent)
-        ranges: Optional[List[Tuple[int, int]]] = [(0, _INET_DIAG_MSG_LEN)]  # kept, from start
-        while pos < end:
-            if end - pos < 4:
-                raise _attribute_error(data, pos, end, start, None, offset, self.source)
-            length, raw_kind = unpack_attr(data, pos)
-            if length < 4 or length > end - pos:
-                raise _attribute_error(data, pos, end, start, length, offset, self.source)
-            seen.append((pos - head, length, raw_kind))
-            kind = raw_kind & 0x3FFF
-            step = (length + 3) & ~3
-            if kind in _KEPT_ATTRIBUTES and ranges is not None:
-                if kind == 2:  # INET_DIAG_INFO: decoded at once (see _decode_at)
-                    ranges = None
-                else:
-                    a, b = pos - start, min(pos + step, end) - start
-                    if ranges[-1][1] == a:
-                        ranges[-1] = (ranges[-1][0], b)
-                    else:
-                        ranges.append((a, b))
-            pos += step
-        if len(self._layouts) < _LAYOUTS_MAX:
-            fmt = [self._attr.format[:1]]  # the byte order
-            at = 0
-            for rel, _, _ in seen:
-                fmt.append("%dxHH" % (rel - at) if rel > at else "HH")
-                at = rel + 4
-            fmt.append("%dx" % (end - head - at) if end - head > at else "")
-            headers = struct.Struct("".join(fmt))
-            expected = tuple(v for _, length, kind in seen for v in (length, kind))
-            self._layouts[end - head] = (headers, expected, None if ranges is None else tuple(ranges))
-        return _kept_message(data, start, ranges)
-
-    def _fields(self, data: bytes, start: int, end: int, offset: int) -> Tuple[object, ...]:
-        """The fields other than proto, family, state and inode, in ``InetSocket._LAZY`` order."""
+    def _fields(self, data: bytes, start: int, layout: _Layout, offset: int) -> Tuple[object, ...]:
+        """The fields other than proto, family, state and inode, in ``InetSocket._LAZY``
+        order, of the message at ``data[start:]`` whose attributes lie as ``layout`` says."""
         (
             family,
             state,
@@ -985,67 +1129,31 @@ class InetDumpDecoder(_DumpDecoder[InetSocket]):
             rqueue,
             wqueue,
             uid,
-            inode,
+            _inode,
         ) = self._msg.unpack_from(data, start)
-        endpoints = self._endpoints4 if family == _AF_INET else self._endpoints6
-        # The attributes, in one pass; of each type only the last counts. SHUTDOWN is sent
-        # for every full socket and never for a TIME_WAIT or request minisocket
-        # (inet_diag_msg_attrs_fill): None here means a minisocket.
-        shutdown: Optional[int] = None
-        info = -1  # where the INET_DIAG_INFO value starts
-        info_len = 0
-        meminfo = -1
-        meminfo_len = 0
-        cong = -1
-        cong_len = 0
-        protocol: Optional[int] = None
-        v6only: Optional[bool] = None
-        unpack_attr = self._attr.unpack_from
-        pos = start + _INET_DIAG_MSG_LEN
-        while pos < end:
-            if end - pos < 4:
-                raise _attribute_error(data, pos, end, start, None, offset, self.source)
-            length, kind = unpack_attr(data, pos)
-            if length < 4 or length > end - pos:
-                raise _attribute_error(data, pos, end, start, length, offset, self.source)
-            # Literal numbers, not the INET_DIAG_* names: a global lookup per test and
-            # attribute is measurable at a million sockets. The kernel sends about seven
-            # attributes a socket; those this decoder skips (MARK 15, CGROUP_ID 21,
-            # SOCKOPT 22...) are numbered above 10 and pass one test.
-            kind &= 0x3FFF  # _NLA_TYPE_MASK
-            if kind == 11:  # INET_DIAG_SKV6ONLY: AF_INET6 sockets in LISTEN or CLOSE
-                v6only = bool(data[pos + 4]) if length > 4 else None
-            elif kind <= 10:
-                if kind == 8:  # INET_DIAG_SHUTDOWN
-                    shutdown = data[pos + 4] if length > 4 else 0
-                elif kind == 2:  # INET_DIAG_INFO
-                    info = pos + 4
-                    info_len = length - 4
-                elif kind == 7:  # INET_DIAG_SKMEMINFO
-                    meminfo = pos + 4
-                    meminfo_len = length - 4
-                elif kind == 4:  # INET_DIAG_CONG
-                    cong = pos + 4
-                    cong_len = length - 4
-                elif kind == 10:  # INET_DIAG_PROTOCOL
-                    protocol = data[pos + 4] if length > 4 else None
-            pos += (length + 3) & ~3
-        proto = self.proto
-        tps = self.ticks_per_second
+        _, _, _, _, mem, mem_len, shut, shut_len, _, _, v6, v6_len = where = layout[3]
+        # SHUTDOWN is sent for every full socket and never for a TIME_WAIT or request
+        # minisocket (inet_diag_msg_attrs_fill): None here means a minisocket.
+        shutdown = None if shut < 0 else data[start + shut] if shut_len else 0
+        # INET_DIAG_SKV6ONLY: AF_INET6 sockets in LISTEN or CLOSE
+        v6only = bool(data[start + v6]) if v6 >= 0 and v6_len else None
+        skmem: Optional[Tuple[int, ...]] = None
+        if mem >= 0:
+            skmem = self._skmem_of(data[start + mem : start + mem + mem_len])
         tx_queue = wqueue
         listen_backlog: Optional[int] = None
         sock_uid: Optional[int] = uid
-        # UDP and raw: the kernel sends idiag_retrans 0 and has no probe counter; their
-        # text rows print a literal 0 in both columns.
+        # UDP and raw: the kernel sends idiag_retrans 0 and has no probe counter; their text
+        # rows print a literal 0 in both columns.
         retransmits: Optional[int] = 0
         probes: Optional[int] = 0
         rto: Optional[int] = None
         ato: Optional[int] = None
         cwnd: Optional[int] = None
         ssthresh: Optional[int] = None
-        drops: Optional[int] = None
         tcp_info: Optional[TcpInfo] = None
-        if proto == "tcp":
+        drops: Optional[int] = None
+        if self._tcp:
             listening = state == _LISTEN
             if listening:
                 # tcp_diag_get_info: the accept queue and the backlog; the text prints
@@ -1053,69 +1161,23 @@ class InetDumpDecoder(_DumpDecoder[InetSocket]):
                 tx_queue = 0
                 listen_backlog = wqueue
             if shutdown is None:
-                # A TIME_WAIT or request minisocket (inet_twsk_diag_fill,
-                # inet_req_diag_fill): idiag_retrans is 0, or the request's SYN-ACK
-                # retransmits; the kernel has no probe counter for either, and its text
-                # rows print a literal 0 there.
+                # A TIME_WAIT or request minisocket (inet_twsk_diag_fill, inet_req_diag_fill):
+                # idiag_retrans is 0, or the request's SYN-ACK retransmits; the kernel has no
+                # probe counter for either, and its text rows print a literal 0 there.
                 sock_uid = None  # the kernel sends 0 for minisockets: not the owner's
                 retransmits = retrans
             else:
-                # A full socket (inet_sk_diag_fill): idiag_retrans is icsk_retransmits
-                # with timer 1, icsk_probes_out with timers 2 and 4; the other counter,
-                # and both with no timer, are not sent. struct tcp_info has both (below).
+                # A full socket (inet_sk_diag_fill): idiag_retrans is icsk_retransmits with
+                # timer 1, icsk_probes_out with timers 2 and 4; the other counter, and both
+                # with no timer, are not sent. struct tcp_info has both (below).
                 retransmits = retrans if timer == _TIMER_RETRANSMIT else None
                 probes = retrans if timer in _TIMER_PROBES else None
-            if info >= 0:
-                congestion: Optional[str] = None
-                if cong >= 0:
-                    raw_cong = data[cong : cong + cong_len]
-                    congestion = self._congestions.get(raw_cong)
-                    if congestion is None:
-                        congestion = self._congestion(raw_cong)
-                if info_len >= _TCP_INFO_FULL_LEN:
-                    info_retransmits, info_probes, rto_us, ato_us, snd_ssthresh, cwnd = (
-                        self._tcp_info_socket.unpack_from(data, info)
-                    )
-                    tcp_info = _make_tcp_info(
-                        self._tcp_info_full.unpack_from(data, info), congestion, _TCP_INFO_FULL_LEN, self._little
-                    )
-                else:
-                    self._need(data[info : info + info_len], _TCP_INFO_MIN, "INET_DIAG_INFO (struct tcp_info)", offset)
-                    values = self._tcp_info_full.unpack(
-                        data[info : info + info_len] + bytes(_TCP_INFO_FULL_LEN - info_len)
-                    )
-                    tcp_info = _make_tcp_info(values, congestion, info_len, self._little)
-                    info_retransmits = values[2]  # tcpi_retransmits = icsk_retransmits
-                    info_probes = values[3]  # tcpi_probes = icsk_probes_out
-                    rto_us = values[8]
-                    ato_us = values[9]
-                    snd_ssthresh = values[25]
-                    cwnd = values[26]
-                if not listening:
-                    # tcp_get_info returns early for listeners, leaving rto, ato, ssthresh,
-                    # retransmits and probes 0: they are not sent.
-                    rto = rto_us * tps // 1000000
-                    ato = ato_us * tps // 1000000
-                    ssthresh = -1 if snd_ssthresh >= _INFINITE_SSTHRESH else snd_ssthresh
-                    retransmits = info_retransmits
-                    probes = info_probes
+            if where[0] >= 0:
+                tcp = self._with_tcp_info(data, start, where, offset, listening, retransmits, probes)
+                retransmits, probes, rto, ato, cwnd, ssthresh, tcp_info = tcp
         else:
-            if proto == "raw":
-                # /proc prints a raw socket's protocol as its local port and 0 as the remote one.
-                if protocol is not None:
-                    sport = protocol << 8 if self._little else protocol  # as _make_endpoint reads it
-                dport = 0
-            if meminfo >= 0 and meminfo_len >= 4 * (_SK_MEMINFO_DROPS + 1):
-                # SK_MEMINFO_DROPS: sk_drops, what the udp and raw text rows print
-                drops = self._u32.unpack_from(data, meminfo + 4 * _SK_MEMINFO_DROPS)[0]
-        skmem: Optional[Tuple[int, ...]] = None
-        if meminfo >= 0:
-            # One tuple per distinct value (idle sockets share theirs): a new tuple of
-            # nine ints per socket costs more than hashing 36 bytes.
-            raw_mem = data[meminfo : meminfo + meminfo_len]
-            skmem = self._skmems.get(raw_mem)
-            if skmem is None:
-                skmem = self._meminfo(raw_mem)
+            sport, dport, drops = self._datagram_fields(data, start, where, sport, dport)
+        endpoints = self._endpoints4 if family == _AF_INET else self._endpoints6
         by_port = endpoints[src]
         local = by_port.get(sport)
         if local is None:
@@ -1130,7 +1192,7 @@ class InetDumpDecoder(_DumpDecoder[InetSocket]):
             tx_queue,
             rqueue,
             _TIMERS[timer],
-            expires * tps // 1000,
+            expires * self.ticks_per_second // 1000,
             retransmits,
             sock_uid,
             probes,
@@ -1153,20 +1215,85 @@ class InetDumpDecoder(_DumpDecoder[InetSocket]):
             cookie if self._little else _cookie(cookie, "big"),
         )
 
+    def _with_tcp_info(
+        self,
+        data: bytes,
+        start: int,
+        where: Tuple[int, ...],
+        offset: int,
+        listening: bool,
+        retransmits: Optional[int],
+        probes: Optional[int],
+    ) -> _TcpInfoFields:
+        """retransmits, probes, rto, ato, cwnd, ssthresh and tcp_info of a TCP socket whose
+        message has INET_DIAG_INFO (``retransmits`` and ``probes``: what the message says)."""
+        tcp_info, (info_retransmits, info_probes, rto_us, ato_us, snd_ssthresh, cwnd) = self._tcp_info(
+            data, start, where, offset
+        )
+        if listening:
+            # tcp_get_info returns early for listeners, leaving rto, ato, ssthresh,
+            # retransmits and probes 0: they are not sent.
+            return retransmits, probes, None, None, cwnd, None, tcp_info
+        tps = self.ticks_per_second
+        ssthresh = -1 if snd_ssthresh >= _INFINITE_SSTHRESH else snd_ssthresh
+        rto, ato = rto_us * tps // 1000000, ato_us * tps // 1000000
+        return info_retransmits, info_probes, rto, ato, cwnd, ssthresh, tcp_info
+
+    def _tcp_info(
+        self, data: bytes, start: int, where: Tuple[int, ...], offset: int
+    ) -> Tuple[TcpInfo, Tuple[int, ...]]:
+        """The TcpInfo of the INET_DIAG_INFO value (and INET_DIAG_CONG) ``where`` places,
+        and the socket's values from it (:data:`_TCP_INFO_SOCKET_FIELDS`)."""
+        info, info_len, cong, cong_len = start + where[0], where[1], where[2], where[3]
+        congestion: Optional[str] = None
+        if cong >= 0:
+            raw_cong = data[start + cong : start + cong + cong_len]
+            congestion = self._congestions.get(raw_cong)
+            if congestion is None:
+                congestion = self._congestion(raw_cong)
+        reader = self._tcp_info_reader
+        if reader is None:
+            reader = self._tcp_info_reader = _TcpInfoReader.get(self._prefix)
+        if info_len < reader.size:
+            value = data[info : info + info_len]
+            self._need(value, _TCP_INFO_MIN, "INET_DIAG_INFO (struct tcp_info)", offset)
+        return reader.read(data, info, info_len, congestion)
+
+    def _datagram_fields(
+        self, data: bytes, start: int, where: Tuple[int, ...], sport: int, dport: int
+    ) -> Tuple[int, int, Optional[int]]:
+        """The ports and drop count of a UDP or raw socket."""
+        if self.proto == "raw":
+            # /proc prints a raw socket's protocol as its local port and 0 as the remote one.
+            at, size = where[8], where[9]
+            if at >= 0 and size:
+                # read as _make_endpoint reads a port: in the kernel's byte order
+                sport = data[start + at] << 8 if self._little else data[start + at]
+            dport = 0
+        at, size = where[4], where[5]
+        if at >= 0 and size >= 4 * (_SK_MEMINFO_DROPS + 1):
+            # SK_MEMINFO_DROPS: sk_drops, what the udp and raw text rows print
+            return sport, dport, self._u32.unpack_from(data, start + at + 4 * _SK_MEMINFO_DROPS)[0]
+        return sport, dport, None
+
+    def _skmem_of(self, raw: bytes) -> Tuple[int, ...]:
+        """The u32s of an INET_DIAG_SKMEMINFO value. One tuple per distinct value (idle
+        sockets share theirs): a new tuple of nine ints per socket costs more than hashing
+        36 bytes. Bounded."""
+        skmem = self._skmems.get(raw)
+        if skmem is None:
+            skmem = _meminfo(self._prefix, raw, 0, len(raw))
+            if len(self._skmems) >= 4096:
+                self._skmems.clear()
+            self._skmems[raw] = skmem
+        return skmem
+
     def _congestion(self, raw: bytes) -> str:
         """The name in an INET_DIAG_CONG value (NUL-terminated), cached by its bytes."""
         name = raw.split(b"\x00", 1)[0].decode("utf-8", "surrogateescape")
         if len(self._congestions) < 256:  # bounded: the kernel has a handful of names
             self._congestions[raw] = name
         return name
-
-    def _meminfo(self, raw: bytes) -> Tuple[int, ...]:
-        """The u32s of an INET_DIAG_SKMEMINFO value, cached by its bytes (bounded)."""
-        skmem = _meminfo(self._prefix, raw, 0, len(raw))
-        if len(self._skmems) >= 4096:
-            self._skmems.clear()
-        self._skmems[raw] = skmem
-        return skmem
 
 
 def _meminfo(prefix: str, data: bytes, pos: int, size: int) -> Tuple[int, ...]:
@@ -1175,7 +1302,47 @@ def _meminfo(prefix: str, data: bytes, pos: int, size: int) -> Tuple[int, ...]:
     return struct.unpack_from(prefix + "%dI" % (size // 4), data, pos)
 
 
-class UnixDumpDecoder(_DumpDecoder[UnixSocket]):
+# --- unix ---
+
+#: The UNIX_DIAG_* attributes a UnixSocket has fields for (include/uapi/linux/unix_diag.h),
+#: in the order they are checked: attribute, its name, its struct codes ("*": as many u32s
+#: as it holds; "s": its bytes).
+_UNIX_ATTRIBUTES: Tuple[Tuple[int, str, str], ...] = (
+    (UNIX_DIAG_PEER, "UNIX_DIAG_PEER", "I"),  # the peer's inode
+    (UNIX_DIAG_RQLEN, "UNIX_DIAG_RQLEN", "II"),  # struct unix_diag_rqlen: rqueue, wqueue
+    (UNIX_DIAG_VFS, "UNIX_DIAG_VFS", "II"),  # struct unix_diag_vfs: inode, dev
+    (UNIX_DIAG_ICONS, "UNIX_DIAG_ICONS", "*"),  # inodes of the pending connections
+    (UNIX_DIAG_SHUTDOWN, "UNIX_DIAG_SHUTDOWN", "B"),  # RCV_SHUTDOWN | SEND_SHUTDOWN
+    (UNIX_DIAG_UID, "UNIX_DIAG_UID", "I"),  # the owner's uid
+    (UNIX_DIAG_MEMINFO, "UNIX_DIAG_MEMINFO", "*"),  # SK_MEMINFO_VARS u32s (a partial one ignored)
+    (UNIX_DIAG_NAME, "UNIX_DIAG_NAME", "s"),  # sun_path (see unix_path)
+)
+#: The UnixSocket fields of single values, as (attribute, index of the value in it).
+_UNIX_SCALARS = (
+    (UNIX_DIAG_NAME, 0),  # path
+    (UNIX_DIAG_PEER, 0),  # peer_inode
+    (UNIX_DIAG_RQLEN, 0),  # rqueue
+    (UNIX_DIAG_RQLEN, 1),  # wqueue
+    (UNIX_DIAG_VFS, 0),  # vfs_inode
+    (UNIX_DIAG_VFS, 1),  # the vfs dev_t, as the kernel keeps it
+    (UNIX_DIAG_SHUTDOWN, 0),  # shutdown
+    (UNIX_DIAG_UID, 0),  # uid
+)
+_NONE1 = (None,)
+
+if TYPE_CHECKING:
+    #: How the attributes of a unix_diag message lie, as _Layout for inet: the headers'
+    #: Struct and values; a Struct reading every value the record takes at once (from the
+    #: message start), a getter of _UNIX_SCALARS from what it reads plus a trailing None (the
+    #: value of an attribute not sent), and the (start, end) in it of UNIX_DIAG_ICONS and
+    #: UNIX_DIAG_MEMINFO.
+    _UnixLayout = Tuple[
+        struct.Struct, Tuple[int, ...], struct.Struct, Callable[[Tuple[object, ...]], Tuple[Any, ...]],
+        Optional[Tuple[int, int]], Optional[Tuple[int, int]],
+    ]  # fmt: skip
+
+
+class UnixDumpDecoder(_UnixDecoder):
     """Decodes a unix_diag dump reply into :class:`UnixSocket` records.
 
     ``states`` keeps only those (ss) states. Attributes not asked for stay ``None``.
@@ -1192,14 +1359,10 @@ class UnixDumpDecoder(_DumpDecoder[UnixSocket]):
         prefix = _prefix(byteorder)
         # struct unix_diag_msg: family, type, state, pad, udiag_ino, udiag_cookie[2]
         self._msg = struct.Struct(prefix + "BBBxIII")
-        self._pair = struct.Struct(prefix + "II")
-        self._skmem = _SK_MEMINFOS[prefix]
         self._prefix = prefix
-
-    def _value(self, data: bytes, pos: int, size: int, need: int, name: str, offset: int) -> None:
-        """Raises unless the attribute value ``data[pos:pos+size]`` has ``need`` bytes."""
-        if size < need:
-            self._need(data[pos : pos + size], need, name, offset)
+        self._new_socket = _Constructors.get().unix_socket
+        # size of the attributes -> their layout
+        self._layouts: Dict[int, _UnixLayout] = {}
 
     def _decode_at(self, data: bytes, start: int, end: int, offset: int) -> Optional[UnixSocket]:
         if end - start < _UNIX_DIAG_MSG_LEN:
@@ -1218,81 +1381,12 @@ class UnixDumpDecoder(_DumpDecoder[UnixSocket]):
             )
         if not self._keep(state, inode):
             return None
-        # The attributes, in one pass: where each value starts (-1: absent) and its size;
-        # of each type only the last counts.
-        name = peer_at = rqlen_at = vfs_at = icons_at = shutdown_at = uid_at = mem_at = -1
-        name_len = peer_len = rqlen_len = vfs_len = icons_len = shutdown_len = uid_len = mem_len = 0
-        unpack_attr = self._attr.unpack_from
-        pos = start + _UNIX_DIAG_MSG_LEN
-        while pos < end:
-            if end - pos < 4:
-                raise _attribute_error(data, pos, end, start, None, offset, self.source)
-            length, kind = unpack_attr(data, pos)
-            if length < 4 or length > end - pos:
-                raise _attribute_error(data, pos, end, start, length, offset, self.source)
-            kind &= _NLA_TYPE_MASK
-            value = pos + 4
-            size = length - 4
-            if kind == UNIX_DIAG_NAME:
-                name, name_len = value, size
-            elif kind == UNIX_DIAG_VFS:
-                vfs_at, vfs_len = value, size
-            elif kind == UNIX_DIAG_PEER:
-                peer_at, peer_len = value, size
-            elif kind == UNIX_DIAG_ICONS:
-                icons_at, icons_len = value, size
-            elif kind == UNIX_DIAG_RQLEN:
-                rqlen_at, rqlen_len = value, size
-            elif kind == UNIX_DIAG_SHUTDOWN:
-                shutdown_at, shutdown_len = value, size
-            elif kind == UNIX_DIAG_UID:
-                uid_at, uid_len = value, size
-            elif kind == UNIX_DIAG_MEMINFO:
-                mem_at, mem_len = value, size
-            pos += (length + 3) & ~3
-        path: Optional[str] = None
-        if name_len:
-            path = unix_path(data[name : name + name_len])
-        peer: Optional[int] = None
-        rqueue: Optional[int] = None
-        wqueue: Optional[int] = None
-        vfs_inode: Optional[int] = None
-        vfs_dev: Optional[int] = None
-        shutdown: Optional[int] = None
-        uid: Optional[int] = None
-        pending: Optional[Tuple[int, ...]] = None
-        if peer_at >= 0:
-            self._value(data, peer_at, peer_len, 4, "UNIX_DIAG_PEER", offset)
-            peer = self._u32.unpack_from(data, peer_at)[0]
-        if rqlen_at >= 0:
-            self._value(data, rqlen_at, rqlen_len, 8, "UNIX_DIAG_RQLEN", offset)
-            rqueue, wqueue = self._pair.unpack_from(data, rqlen_at)
-        if vfs_at >= 0:
-            self._value(data, vfs_at, vfs_len, 8, "UNIX_DIAG_VFS", offset)
-            vfs_inode, dev = self._pair.unpack_from(data, vfs_at)
-            # The kernel's internal dev_t is major << 20 | minor; stat() gives makedev's.
-            vfs_dev = os.makedev(dev >> 20, dev & 0xFFFFF)
-        if icons_at >= 0:
-            if icons_len % 4:
-                raise _error(
-                    "UNIX_DIAG_ICONS attribute of the message at offset %d has %d bytes, not a multiple of 4"
-                    % (offset, icons_len),
-                    self.source,
-                    data[icons_at : icons_at + icons_len],
-                )
-            pending = struct.unpack_from(self._prefix + "%dI" % (icons_len // 4), data, icons_at)
-        if shutdown_at >= 0:
-            self._value(data, shutdown_at, shutdown_len, 1, "UNIX_DIAG_SHUTDOWN", offset)
-            shutdown = data[shutdown_at]
-        if uid_at >= 0:
-            self._value(data, uid_at, uid_len, 4, "UNIX_DIAG_UID", offset)
-            uid = self._u32.unpack_from(data, uid_at)[0]
-        skmem: Optional[Tuple[int, ...]] = None
-        if mem_at >= 0:
-            if mem_len == 36:
-                skmem = self._skmem.unpack_from(data, mem_at)
-            else:
-                skmem = _meminfo(self._prefix, data, mem_at, mem_len)
+        layout = self._layouts.get(end - start - _UNIX_DIAG_MSG_LEN)
+        if layout is None or layout[0].unpack_from(data, start + _UNIX_DIAG_MSG_LEN) != layout[1]:
+            layout = self._learn(data, start, end, offset)
+        _, _, reader, scalars, icons, meminfo = layout
+        v = reader.unpack_from(data, start)
+        name, peer, rqueue, wqueue, vfs_inode, dev, shutdown, uid = scalars(v + _NONE1)
         # unix_seq_show: St is SS_CONNECTED/SS_UNCONNECTED for a socket with a file (an
         # inode), SS_CONNECTING/SS_DISCONNECTING for one without; Flags is __SO_ACCEPTCON
         # for a listener.
@@ -1302,14 +1396,14 @@ class UnixDumpDecoder(_DumpDecoder[UnixSocket]):
         else:
             status = SocketStatus.CONNECTING if established else SocketStatus.DISCONNECTING
         # all UnixSocket fields, in order
-        return _new_unix_socket(
+        return self._new_socket(
             _SOCK_TYPES.get(type_, type_),
             _STATES[state],
             status,
             UnixFlag.ACCEPTCON if state == _LISTEN else _NO_UNIX_FLAGS,
             None,  # refcount: not in sock_diag
             inode,
-            path,
+            unix_path(name) if name else None,
             None,  # pointer: not in sock_diag (the cookie is its own field)
             0,  # protocol: unix_seq_show prints a literal 0; sock_diag has no such field
             None,  # netns
@@ -1319,14 +1413,67 @@ class UnixDumpDecoder(_DumpDecoder[UnixSocket]):
             rqueue,
             wqueue,
             vfs_inode,
-            vfs_dev,
+            # The kernel's internal dev_t is major << 20 | minor; stat() gives makedev's.
+            None if dev is None else os.makedev(dev >> 20, dev & 0xFFFFF),
             shutdown,
             uid,
-            pending,
+            None if icons is None else v[icons[0] : icons[1]],
             None,  # text_only
-            skmem,
+            None if meminfo is None else v[meminfo[0] : meminfo[1]],
             cookie_hi << 32 | cookie_lo,
         )
+
+    def _learn(self, data: bytes, start: int, end: int, offset: int) -> _UnixLayout:
+        """The layout of the attributes of the message ``data[start:end]``, walked (raising
+        on bad framing or a value too short) and remembered (see InetDumpDecoder._learn)."""
+        fail = _attribute_failure(data, end, start, offset, self.source)
+        frames = _walk(data, start, end, _UNIX_DIAG_MSG_LEN, self._attr, fail)
+        spans = {kind & _NLA_TYPE_MASK: (rel + 4, length - 4) for rel, length, kind in frames}
+        reads: List[Tuple[int, str, int, int]] = []  # (offset, struct code, attribute, values)
+        for kind, name, codes in _UNIX_ATTRIBUTES:
+            span = spans.get(kind)
+            if span is None:
+                continue
+            at, size = span
+            if codes == "s":
+                reads.append((at, "%ds" % size, kind, 1))
+            elif codes == "*":
+                if size % 4 and kind == UNIX_DIAG_ICONS:
+                    raise _error(
+                        "%s attribute of the message at offset %d has %d bytes, not a multiple of 4"
+                        % (name, offset, size),
+                        self.source,
+                        data[start + at : start + at + size],
+                    )
+                reads.append((at, "%dI" % (size // 4), kind, size // 4))
+            else:
+                self._need(data[start + at : start + at + size], struct.calcsize(codes), name, offset)
+                reads.append((at, codes, kind, len(codes)))
+        layout = self._plan(frames, end - start, reads)
+        if len(self._layouts) < _LAYOUTS_MAX:
+            self._layouts[end - start - _UNIX_DIAG_MSG_LEN] = layout
+        return layout
+
+    def _plan(
+        self, frames: Sequence[_Frame], size: int, reads: List[Tuple[int, str, int, int]]
+    ) -> _UnixLayout:
+        """The layout of a ``size``-byte message with attributes ``frames``, whose values
+        are read as ``reads`` says."""
+        fmt = [self._prefix]
+        at = 0
+        first: Dict[int, int] = {}  # attribute -> index of its first value
+        count = 0
+        for offset, code, kind, values in sorted(reads):
+            fmt.append("%dx%s" % (offset - at, code) if offset > at else code)
+            at = offset + struct.calcsize(code)
+            first[kind] = count
+            count += values
+        # an attribute not sent reads the None appended after the values
+        scalars = operator.itemgetter(*[first[k] + i if k in first else count for k, i in _UNIX_SCALARS])
+        spans = {kind: (first[kind], first[kind] + values) for _, _, kind, values in reads}
+        headers, expected = _headers(self._prefix, frames, _UNIX_DIAG_MSG_LEN, size)
+        reader = struct.Struct("".join(fmt))
+        return headers, expected, reader, scalars, spans.get(UNIX_DIAG_ICONS), spans.get(UNIX_DIAG_MEMINFO)
 
 
 def unix_path(name: bytes) -> str:
@@ -1351,7 +1498,9 @@ def unix_path(name: bytes) -> str:
 
 # --- whole replies ---
 
-Chunks = Union[bytes, Iterable[bytes]]
+if TYPE_CHECKING:
+    #: a whole reply: its bytes, or the datagrams received, in order
+    Chunks = Union[bytes, Iterable[bytes]]
 
 
 def _chunks(data: Chunks) -> Iterable[bytes]:

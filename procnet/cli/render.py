@@ -11,9 +11,13 @@ import ipaddress
 import re
 import threading
 import time
-from itertools import chain, islice
-from operator import itemgetter
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
+from bisect import bisect_right
+from itertools import accumulate, chain, islice
+from operator import add, and_, itemgetter
+from typing import TYPE_CHECKING, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
+
+if TYPE_CHECKING:
+    from .._filter import FilterError
 
 IPAddress = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
 
@@ -28,10 +32,10 @@ def message(prog: str, text: str) -> str:
     return "%s: %s\n" % (prog, escape_text(text))
 
 
-def filter_error_text(exc: Any) -> str:
+def filter_error_text(exc: "FilterError") -> str:
     """A :class:`procnet.FilterError` as three lines (reason, expression, marker), each
     escaped, the marker under the escaped token."""
-    expression: str = exc.expression
+    expression = exc.expression
     start, end = exc.span
     head = escape_text(expression[:start])
     token = escape_text(expression[start:end])
@@ -207,7 +211,9 @@ def column_chunks(
             yield "".join(_line(enabled, cells) + "\n" for cells in part)
 
 
-def _measure(enabled: List[Column], lines: Sequence[Sequence[str]], last_cell_unmeasured: bool, shortest: int) -> bool:
+def _measure(
+    enabled: List[Column], lines: Sequence[Sequence[str]], last_cell_unmeasured: bool, shortest: int
+) -> bool:
     """Set each column's ``max_len`` (UTF-8 bytes); whether every cell is ASCII."""
     for c in enabled:
         c.max_len = 0
@@ -229,6 +235,11 @@ def _measure(enabled: List[Column], lines: Sequence[Sequence[str]], last_cell_un
 
 def _line_format(enabled: List[Column]) -> str:
     """A %-format that lays out one row of ASCII cells as :func:`_line` does."""
+    return "".join(_cell_formats(enabled))
+
+
+def _cell_formats(enabled: List[Column]) -> List[str]:
+    """:func:`_line_format`'s pieces, one per column: its delimiter and its conversion."""
     parts: List[str] = []
     for i, c in enumerate(enabled):
         prefix = c.ldelim if i else ""
@@ -239,7 +250,7 @@ def _line_format(enabled: List[Column]) -> str:
         elif c.width and c.align == LEFT and c.width - printed > 0:
             spec = "%-" + str(c.width - printed) + "s"
         parts.append(prefix.replace("%", "%%") + spec)
-    return "".join(parts)
+    return parts
 
 
 def _line(enabled: List[Column], cells: Sequence[str]) -> str:
@@ -301,6 +312,204 @@ def _spread(cols: List[Column], screen_width: int) -> None:
         length = 0
         linecols = 0
         i += 1
+
+
+# -- ss's output buffer: when ss renders (iproute2 misc/ss.c out, field_flush, field_next) --
+#
+# ss does not measure the whole table before printing it. Each cell is a "token" in a
+# buffer of 1 MiB chunks: a 16-bit length and the cell's bytes, padded to an even length;
+# every line also ends with a token for ss's last column (COL_PROC), always empty. When a
+# line is about to start and five chunks are allocated, ss renders what it holds (widths,
+# padding, output) and frees it. A column's width is the longest cell seen so far: ss never
+# resets ``max_len``, so a later rendering is at least as wide as an earlier one. The
+# last cell ss writes is never flushed, so never measured: the Process cell of the last
+# line (only of the last rendering: the others end after a flush).
+
+#: Bytes for tokens in one chunk: BUF_CHUNK (1 MiB) less ``struct buf_chunk``'s two pointers.
+SS_CHUNK_ROOM = 1024 * 1024 - 16
+#: BUF_CHUNKS_MAX: ss renders when a line starts with this many chunks allocated.
+SS_CHUNKS_MAX = 5
+_BLOCK = 1024  # rows measured together (one pass of C-level map() per column)
+
+
+class SsTable:
+    """ss's table, written as ss writes it: rows are buffered and rendered in the pieces
+    ss renders them in, each piece's widths from every row seen so far.
+
+    ``columns`` are all of ss's columns; each row holds a cell for every one (a disabled
+    column's cell is not printed). ``write`` takes the text (a few hundred KiB at a time).
+    ``header`` (a row) is the first line, if any. ``screen_width`` None is a pipe (compact
+    columns), else a terminal's width. It holds at most one rendering's rows (about
+    5 MiB of cells), never its whole text.
+    """
+
+    #: bytes for tokens in a chunk, and chunks before ss renders (tests make them small)
+    chunk_room = SS_CHUNK_ROOM
+    chunks_max = SS_CHUNKS_MAX
+
+    def __init__(self, columns: Sequence[Column], write: Callable[[str], object],
+                 header: Optional[Sequence[str]] = None, screen_width: Optional[int] = None) -> None:
+        self.columns = list(columns)
+        self.write = write
+        self.screen_width = screen_width
+        self._enabled = [i for i, c in enumerate(self.columns) if not c.disabled]
+        self._last = self._enabled[-1] if self._enabled else -1
+        for c in self.columns:
+            c.max_len = 0
+        self._pending: List[Tuple[str, ...]] = []
+        self._ascii = True
+        self._chunks = 0  # chunks allocated for the pending rows
+        self._used = 0  # bytes used in the current chunk: where the next token starts
+        self._fresh = True  # the next row starts a rendering
+        self._unmeasured: Optional[str] = None  # the last row's last cell, measured once passed
+        if header is not None:
+            self._take([tuple(header)], 0)
+            self._measure_unmeasured()  # print_header flushes its last cell
+
+    def add(self, rows: Sequence[Tuple[str, ...]]) -> None:
+        """Buffer ``rows`` (tuples), writing any rendering ss makes while it reads them."""
+        start = 0
+        while start < len(rows):
+            if self._chunks >= self.chunks_max:  # a line starts with five chunks: ss renders
+                self._measure_unmeasured()  # ss flushed it when it moved to the last column
+                self._render()
+            start = self._take(rows, start)
+
+    def end(self) -> None:
+        """The last rendering: the rows still buffered, the last cell left unmeasured."""
+        self._unmeasured = None
+        if self._pending:
+            self._render()
+
+    # -- the buffer's bytes ----------------------------------------------------------
+    def _take(self, rows: Sequence[Tuple[str, ...]], start: int) -> int:
+        """Buffer the rows from ``start``, a block of them, stopping after one that makes
+        ss allocate its fifth chunk; where it stopped."""
+        size = _BLOCK
+        if self._chunks == 0:  # a rendering's first token allocates its first chunk
+            self._chunks, self._used, self._fresh = 1, 0, True
+            if self._chunks >= self.chunks_max:
+                size = 1  # that row is the rendering's last
+        block = rows[start : start + size]
+        if self._ascii and not "".join(chain.from_iterable(block)).isascii():
+            self._ascii = False
+        measure = len if self._ascii else display_len
+        lengths = [list(map(measure, map(itemgetter(j), block))) for j in self._enabled]
+        taken = len(block)
+        # A token: a 16-bit length, then its bytes padded to an even length. A row starts
+        # with the previous row's last column (empty), unless it starts the rendering.
+        total = 2 * len(self._enabled) * taken + 2 * (taken - self._fresh) + sum(map(_padded_total, lengths))
+        if self._used + total + 2 <= self.chunk_room:  # no chunk ends in this block
+            self._used += total
+            self._fresh = False
+        else:
+            taken = self._cross(lengths)
+            lengths = [ls[:taken] for ls in lengths]
+        self._measure_unmeasured()
+        for j, ls in zip(self._enabled, lengths):
+            if j == self._last:
+                ls = ls[:-1]  # not measured until ss moves past it
+            c = self.columns[j]
+            c.max_len = max(c.max_len, max(ls, default=0))
+        self._pending.extend(block[:taken])
+        self._unmeasured = block[taken - 1][self._last] if self._last >= 0 else None
+        return start + taken
+
+    def _cross(self, lengths: List[List[int]]) -> int:
+        """Through a block where a chunk ends: the rows that fit whole at once, the row
+        that does not token by token; how many rows are taken (up to the one that makes
+        ss allocate its fifth chunk)."""
+        count = len(lengths[0])
+        sizes = [2 * (len(lengths) + 1)] * count
+        for ls in lengths:
+            sizes = list(map(add, map(add, sizes, ls), map(and_, ls, _ONES)))
+        if self._fresh:
+            sizes[0] -= 2
+        i = 0
+        while i < count:
+            ends = list(accumulate(sizes[i:]))
+            fit = bisect_right(ends, self.chunk_room - 2 - self._used)
+            if fit:
+                self._used += ends[fit - 1]
+                i += fit
+                self._fresh = False
+            if i < count:
+                self._place(([] if self._fresh else [0]) + [ls[i] for ls in lengths])
+                self._fresh = False
+                i += 1
+                if self._chunks >= self.chunks_max:
+                    return i
+        return count
+
+    def _place(self, tokens: List[int]) -> None:
+        """One row's tokens, one by one, where a chunk ends: ss's out() moves a token that
+        does not fit to a new chunk; field_flush() starts one when the next token's length
+        would not fit. (The leading 0 is the previous row's last column, flushed after ss
+        decided not to render.)"""
+        room = self.chunk_room
+        for size in tokens:
+            if size and self._used and self._used + 2 + size >= room:
+                self._chunks, self._used = self._chunks + 1, 0
+            pad = size & 1
+            if room - (self._used + 2 + size) - pad < 2:
+                self._chunks, self._used = self._chunks + 1, 0
+            else:
+                self._used += 2 + size + pad
+
+    def _measure_unmeasured(self) -> None:
+        if self._unmeasured is not None:
+            c = self.columns[self._last]
+            c.max_len = max(c.max_len, display_len(self._unmeasured))
+            self._unmeasured = None
+
+    # -- rendering --------------------------------------------------------------------
+    def _render(self) -> None:
+        """ss's render(): widths from what was measured, then every pending row, written
+        a few hundred KiB at a time (a line is as wide as the widest Process cell)."""
+        rows, self._pending = self._pending, []
+        self._chunks = self._used = 0
+        ascii_only, self._ascii = self._ascii, True
+        enabled = [self.columns[j] for j in self._enabled]
+        _set_widths(enabled, self.screen_width)
+        step = max(16, _PIECE // (sum(c.width for c in enabled) + 1))
+        if ascii_only:  # code points are bytes: one %-format per line pads it
+            mod = _row_format(self.columns).__mod__
+            for i in range(0, len(rows), step):
+                self.write("\n".join(map(mod, rows[i : i + step])) + "\n")
+            return
+        pick = self._enabled
+        for i in range(0, len(rows), step):
+            piece = rows[i : i + step]
+            self.write("".join(_line(enabled, [cells[j] for j in pick]) + "\n" for cells in piece))
+
+
+_ONES = [1] * _BLOCK
+_PIECE = 256 * 1024  # characters written at a time
+
+
+def _padded_total(lengths: List[int]) -> int:
+    """The bytes of tokens of these lengths, each padded to an even length."""
+    odd: int = sum(map(and_, lengths, _ONES))
+    return sum(lengths) + odd
+
+
+def _set_widths(enabled: List[Column], screen_width: Optional[int]) -> None:
+    """First pass of render_calc_width (the second, with a screen width: :func:`_spread`)."""
+    limit = screen_width if screen_width is not None else 1 << 30
+    first = True
+    for c in enabled:
+        c.width = min(c.max_len + len(c.ldelim) if (not first and c.max_len) else c.max_len, limit)
+        if c.width:
+            first = False
+    if screen_width is not None:
+        _spread(enabled, screen_width)
+
+
+def _row_format(columns: List[Column]) -> str:
+    """A %-format of a whole row of ASCII cells, as :func:`_line_format` lays out the
+    enabled columns; a disabled column's cell is formatted away (``%.0s``)."""
+    pieces = iter(_cell_formats([c for c in columns if not c.disabled]))
+    return "".join("%.0s" if c.disabled else next(pieces) for c in columns)
 
 
 # -- lsof's column layout (lsof print.c print_file) ---------------------------------------
@@ -455,6 +664,9 @@ __all__ = [
     "HostResolver",
     "LEFT",
     "RIGHT",
+    "SS_CHUNKS_MAX",
+    "SS_CHUNK_ROOM",
+    "SsTable",
     "column_chunks",
     "INVISIBLE",
     "display_len",
