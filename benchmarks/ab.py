@@ -16,6 +16,7 @@ says ``inner``. Prints a table and appends it to ``benchmarks/results/ab.md``.
 from __future__ import annotations
 
 import argparse
+import atexit
 import datetime
 import os
 import shutil
@@ -27,6 +28,8 @@ import time
 from typing import Dict, List, Tuple
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+_EMPTY = tempfile.mkdtemp(prefix="procnet-cwd-")
+atexit.register(os.rmdir, _EMPTY)
 TOP = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 
@@ -63,7 +66,9 @@ def _python() -> str:
 def _run(python: str, lib: str, code: str) -> float:
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": lib}
     start = time.perf_counter()
-    proc = subprocess.run([python, "-c", code], env=env, capture_output=True, text=True)
+    # cwd: an empty directory. ``python -c`` puts the working directory first on sys.path,
+    # ahead of PYTHONPATH: run from a checkout, every case would import that checkout.
+    proc = subprocess.run([python, "-c", code], env=env, capture_output=True, text=True, cwd=_EMPTY)
     wall = time.perf_counter() - start
     if proc.returncode != 0:
         raise SystemExit("case failed under %s: %s" % (lib, proc.stderr[-2000:]))

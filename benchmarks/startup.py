@@ -17,15 +17,19 @@ machine's scale is printed with the figures.
 from __future__ import annotations
 
 import argparse
+import atexit
 import glob
 import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from typing import Dict, List
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+_EMPTY = tempfile.mkdtemp(prefix="procnet-cwd-")
+atexit.register(os.rmdir, _EMPTY)
 TOP = os.path.dirname(HERE)
 QUERY = "import procnet; procnet.listening('tcp')"
 
@@ -49,7 +53,8 @@ def _has(tool: str) -> bool:
 def _time(python: str, code: str, lib: str) -> float:
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": lib}
     start = time.perf_counter()
-    subprocess.run([python, "-c", code], env=env, check=True, stdout=subprocess.DEVNULL)
+    # cwd: an empty directory (``python -c`` puts the working directory ahead of PYTHONPATH)
+    subprocess.run([python, "-c", code], env=env, check=True, stdout=subprocess.DEVNULL, cwd=_EMPTY)
     return time.perf_counter() - start
 
 
@@ -89,7 +94,7 @@ def main(argv: List[str]) -> int:
                                  capture_output=True, text=True).stdout.strip()
         for lib in libs:  # compile the byte code once, as an installed package has it
             subprocess.run([python, "-c", QUERY], env={"PATH": "/usr/bin:/bin", "PYTHONPATH": lib},
-                           check=True, stdout=subprocess.DEVNULL)
+                           check=True, stdout=subprocess.DEVNULL, cwd=_EMPTY)
         times: Dict[str, List[float]] = {"pass": []}
         times.update({lib: [] for lib in libs})
         for r in range(args.rounds):
