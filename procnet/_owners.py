@@ -401,7 +401,7 @@ class _Attach(_Part):
             if i != end and keys[i] == inode:
                 owner = new_owner(pid, fd, SOCKET_MODE, comm, None, process)
                 rec = records[i]
-                attach(rec, owners=rec.owners + (owner,))
+                attach(rec, "owners", rec.owners + (owner,))
                 if i != last and keys[i + 1] == inode:
                     _attach_more(records, keys, i + 1, owner)
         for fd, inode, tid in extra:
@@ -416,7 +416,7 @@ def _attach_more(records: List[Socket], keys: List[int], i: int, owner: Owner) -
     end = len(keys)
     while i != end and keys[i] == inode:
         rec = records[i]
-        attach(rec, owners=rec.owners + (owner,))
+        attach(rec, "owners", rec.owners + (owner,))
         i += 1
 
 

@@ -579,7 +579,7 @@ class Query(Generic[_S]):
             kernel = None
         for rec in self._parse("unix", data, path):
             if kernel is not None:
-                attach(rec, text_only=(rec.inode, getattr(rec, "path", None)) not in kernel)
+                attach(rec, "text_only", (rec.inode, getattr(rec, "path", None)) not in kernel)
             yield rec
 
     def _parse(self, table: str, data: str, path: str) -> Iterator[Socket]:
@@ -600,7 +600,7 @@ class Query(Generic[_S]):
             for rec in records():
                 if keep(rec):
                     if ns is not None:
-                        attach(rec, netns=ns)
+                        attach(rec, "netns", ns)
                     yield rec
 
     # -- owners -------------------------------------------------------------------------
@@ -624,11 +624,11 @@ class Query(Generic[_S]):
                 complete = True
             else:
                 if index is not None:
-                    attach(rec, owners=index.get(rec.inode))
+                    attach(rec, "owners", index.get(rec.inode))
                 complete = report.complete and self.pids is None
             if self.pids is not None and not rec.owners:
                 return None
-            attach(rec, owners_complete=complete)
+            attach(rec, "owners_complete", complete)
         return rec
 
     def _check_strict(self, report: Optional[ScanReport]) -> None:
@@ -759,14 +759,14 @@ class SocketIterator(Iterator[_S]):
                 for rec in records():
                     if keep(rec):
                         if ns is not None:
-                            attach(rec, netns=ns)
+                            attach(rec, "netns", ns)
                         done = q._finish(rec, self.report, index)
                         if done is None:
                             continue
                         if dumped and done.inode and done.inode not in inodes:
                             # Came into being between the two dumps: its owners were
                             # not looked for.
-                            attach(done, owners_complete=False)
+                            attach(done, "owners_complete", False)
                         yield done
             return
         yield from q._rows()  # no owners: nothing to finish

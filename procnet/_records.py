@@ -787,12 +787,14 @@ def _store(record: Any, cls: Any, values: Any) -> None:
         setter(record, value)
 
 
-def attach(record: Any, **fields: Any) -> None:
-    """Set fields a query knows only after parsing (netns, owners, owners_complete, and
-    a unix record's text_only), on a record it built and has not yet returned."""
-    slots = vars(type(record))
-    for name, value in fields.items():
-        slots[name].__set__(record, value)
+def attach(record: Any, name: str, value: Any) -> None:
+    """Set a field a query knows only after parsing (netns, owners, owners_complete, a unix
+    record's text_only) on a record it built and has not yet returned. (Called once or
+    twice per record of a query: a plain slot store, the cost of the write alone.)"""
+    _store_slot(record, name, value)
+
+
+_store_slot = object.__setattr__  # (the records' own __setattr__ refuses)
 
 
 def _twin(cls: Any) -> Any:
@@ -918,7 +920,9 @@ def _generic_lazy(
     s = _new(InetSocket)
     _V_SET(s, source)
     _LOAD_SET(s, load)
-    attach(s, proto=proto, family=family, state=state, inode=inode, netns=None, owners=(), owners_complete=None)
+    for name, value in (("proto", proto), ("family", family), ("state", state), ("inode", inode),
+                        ("netns", None), ("owners", ()), ("owners_complete", None)):
+        _store_slot(s, name, value)
     return s
 
 
