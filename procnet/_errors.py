@@ -9,7 +9,7 @@ from __future__ import annotations
 import errno
 from typing import Optional, Union
 
-from ._escape import QUOTE_LIMIT as QUOTE_LIMIT, quoted as quoted  # the one escaping rule (re-exported)
+from ._escape import quoted as quoted  # the one escaping rule (re-exported)
 
 
 class ProcNetError(Exception):

@@ -40,7 +40,7 @@ from __future__ import annotations
 import enum
 import ipaddress
 import socket
-from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, Optional, Tuple, Type, TypeVar, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Tuple, TypeVar, Union
 
 from . import _vocab
 
@@ -787,14 +787,12 @@ def _store(record: Any, cls: Any, values: Any) -> None:
         setter(record, value)
 
 
-def attach(record: Any, name: str, value: Any) -> None:
-    """Set a field a query knows only after parsing (netns, owners, owners_complete, a unix
-    record's text_only) on a record it built and has not yet returned. (Called once or
-    twice per record of a query: a plain slot store, the cost of the write alone.)"""
-    _store_slot(record, name, value)
-
-
-_store_slot = object.__setattr__  # (the records' own __setattr__ refuses)
+#: ``attach(record, name, value)``: set a field a query knows only after parsing (netns,
+#: owners, owners_complete, a unix record's text_only) on a record it built and has not
+#: yet returned. The plain slot store itself (the records' own __setattr__ refuses), with
+#: no Python frame around it: a query calls it once or twice per record.
+attach: Callable[[Any, str, Any], None] = object.__setattr__
+_store_slot = attach
 
 
 def _twin(cls: Any) -> Any:
@@ -907,8 +905,7 @@ def _checked(cls: Any, build: Callable[..., Any], fallback: Callable[..., Any], 
         built, made = build(*probe), fallback(*probe)
     except TypeError:
         return fallback
-    slots = [n for n in cls.__slots__]
-    if type(built) is cls and all(vars(cls)[n].__get__(built) == vars(cls)[n].__get__(made) for n in slots):
+    if type(built) is cls and all(vars(cls)[n].__get__(built) == vars(cls)[n].__get__(made) for n in cls.__slots__):
         return build
     return fallback  # pragma: no cover - no CPython 3.8-3.13 gets here
 

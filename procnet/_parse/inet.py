@@ -32,7 +32,7 @@ from typing import (
     Union,
 )
 
-from .._records import Endpoint, InetSocket, IPAddress, TcpState, Timer, fast_constructor, lazy_constructor
+from .._records import Endpoint, InetSocket, TcpState, Timer, fast_constructor, lazy_constructor
 from ._common import INET_TABLES, RECENT_WINDOW, ErrorHandler, Text, as_text, report
 
 _HEX = "[0-9A-Fa-f]"
