@@ -107,6 +107,7 @@ def iter_inet(
     states: Optional[Iterable[int]] = None,
     *,
     tcp_info: bool = True,
+    skmem: bool = False,
     timeout: Optional[float] = DEFAULT_TIMEOUT,
 ) -> Iterator[InetSocket]:
     """The sockets of one inet table, from the kernel, one record at a time.
@@ -116,18 +117,19 @@ def iter_inet(
     wanted (the kernel sends only those; default: every state the text shows). ``tcp_info``
     false skips ``struct tcp_info`` (cheaper; ``rto``, ``cwnd``... stay ``None``, and a TCP
     socket's ``retransmits`` / ``probes`` are known only while the timer that counts them
-    runs). Raises :class:`NetlinkUnavailable` when this kernel cannot answer for the protocol.
+    runs); with ``skmem`` true it still asks TCP for the memory counters (``skmem``, whose
+    last is the socket's drop count). Raises :class:`NetlinkUnavailable` when this kernel cannot answer for the protocol.
 
     >>> listeners = list(iter_inet("tcp", socket.AF_INET, [TcpState.LISTEN]))  # doctest: +SKIP
     """
-    return _dump(*_inet_query(proto, family, states, tcp_info), timeout)
+    return _dump(*_inet_query(proto, family, states, tcp_info, skmem), timeout)
 
 
 def _inet_query(
-    proto: str, family: int, states: Optional[Iterable[int]], tcp_info: bool
+    proto: str, family: int, states: Optional[Iterable[int]], tcp_info: bool, skmem: bool = False
 ) -> Tuple[bytes, InetDumpDecoder]:
     states = None if states is None else list(states)
-    request = inet_request(proto, family, states, tcp_info=tcp_info)
+    request = inet_request(proto, family, states, tcp_info=tcp_info, skmem=skmem)
     decoder = InetDumpDecoder(
         proto,
         ticks_per_second=_ticks_per_second(),
@@ -143,6 +145,7 @@ def dump_inet(
     states: Optional[Iterable[int]] = None,
     *,
     tcp_info: bool = True,
+    skmem: bool = False,
     timeout: Optional[float] = DEFAULT_TIMEOUT,
 ) -> List[InetSocket]:
     """The sockets of one inet table, from the kernel, as a list (see :func:`iter_inet`).
@@ -150,7 +153,7 @@ def dump_inet(
     >>> [s.local.port for s in dump_inet("tcp", socket.AF_INET, [TcpState.LISTEN])]  # doctest: +SKIP
     [22, 631]
     """
-    return _collect(*_inet_query(proto, family, states, tcp_info), timeout)
+    return _collect(*_inet_query(proto, family, states, tcp_info, skmem), timeout)
 
 
 def iter_unix(

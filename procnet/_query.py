@@ -118,6 +118,7 @@ class Filters(TypedDict, total=False):
     root: Union[str, "os.PathLike[str]"]
     backend: Backend
     tcp_info: bool
+    skmem: bool
     on_error: Optional[ErrorHandler]
 
 
@@ -141,10 +142,11 @@ _DEFAULTS: Dict[str, Any] = {
     "root": DEFAULT_ROOT,
     "backend": "auto",
     "tcp_info": False,
+    "skmem": False,
     "on_error": None,
 }
 
-_BOOLS = ("owners", "details", "threads", "strict", "tcp_info")
+_BOOLS = ("owners", "details", "threads", "strict", "tcp_info", "skmem")
 
 
 def _options(given: Dict[str, Any]) -> Dict[str, Any]:
@@ -346,6 +348,7 @@ class Query(Generic[_S]):
             raise ValueError("backend= takes 'auto', 'proc' or 'netlink', not %r" % (backend,))
         self.backend: str = backend
         self.tcp_info: bool = o["tcp_info"]
+        self.skmem: bool = o["skmem"]
         self.on_error: Optional[ErrorHandler] = o["on_error"]
 
     def _compile(self, expression: Any) -> Filter:
@@ -564,7 +567,7 @@ class Query(Generic[_S]):
         if table == "unix":
             return _netlink.iter_unix(wanted)
         proto, family = INET_TABLES[table]
-        return _netlink.iter_inet(proto, family, wanted, tcp_info=self.tcp_info)
+        return _netlink.iter_inet(proto, family, wanted, tcp_info=self.tcp_info, skmem=self.skmem)
 
     def _confirmed_unix(self, data: str, path: str) -> Iterator[Socket]:
         """The text table's unix rows, each flagged ``text_only`` when the kernel's
@@ -806,7 +809,8 @@ _DOC_FILTERS = """
     False), and :class:`NoSuchProcess` for a ``pid`` that does not exist. ``root`` is
     the proc root: ``/proc``, ``/host/proc``, a capture or a fixture tree.
     ``backend``: ``"auto"``, ``"proc"`` or ``"netlink"``; ``tcp_info=True`` also asks
-    sock_diag for ``struct tcp_info``. ``on_error``: called with each bad line's
+    sock_diag for ``struct tcp_info``; ``skmem=True`` for TCP's memory counters alone
+    (``skmem``, whose ninth is the drop count: cheaper than ``tcp_info``). ``on_error``: called with each bad line's
     :class:`ParseError`, which is then skipped (default: raise it).
 
     Every argument is checked when the function is called: an unknown keyword, a flag

@@ -541,7 +541,7 @@ class InetSocket(_Record):
     #: the socket's memory counters (``INET_DIAG_SKMEMINFO``, netlink only), in bytes, in
     #: the kernel's SK_MEMINFO_* order: rmem_alloc, rcvbuf, wmem_alloc, sndbuf,
     #: fwd_alloc, wmem_queued, optmem, backlog, drops (the last a count of packets).
-    #: Asked for with TCP info, and always for UDP and raw; None for TIME_WAIT and
+    #: Asked for with TCP info or ``skmem=True``, and always for UDP and raw; None for TIME_WAIT and
     #: request sockets. A kernel may send fewer or more than nine.
     skmem: Optional[Tuple[int, ...]] = None
     #: IPV6_V6ONLY of an AF_INET6 socket in LISTEN or CLOSE (netlink only): True when it

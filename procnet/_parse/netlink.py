@@ -295,6 +295,7 @@ def inet_request(
     states: Optional[Iterable[int]] = None,
     *,
     tcp_info: bool = True,
+    skmem: bool = False,
     seq: int = 1,
     byteorder: str = sys.byteorder,
 ) -> bytes:
@@ -304,7 +305,9 @@ def inet_request(
     ``socket.AF_INET`` or ``AF_INET6``. Only sockets in ``states`` are sent by the kernel
     (see :func:`state_mask`). TCP asks for ``struct tcp_info``, the congestion control's
     name and the memory counters unless ``tcp_info`` is false (a listener-only query need
-    not pay for them); UDP and raw ask for the memory counters (with their drop count).
+    not pay for them); ``skmem`` asks TCP for the memory counters alone (a listener's drop
+    count, ``SK_MEMINFO_DROPS``, without ``struct tcp_info``); UDP and raw always ask for
+    the memory counters (with their drop count).
 
     >>> len(inet_request("tcp", socket.AF_INET))
     72
@@ -320,6 +323,8 @@ def inet_request(
     if proto == "tcp":
         if tcp_info:
             ext |= 1 << (INET_DIAG_INFO - 1) | 1 << (INET_DIAG_CONG - 1) | 1 << (INET_DIAG_SKMEMINFO - 1)
+        elif skmem:
+            ext |= 1 << (INET_DIAG_SKMEMINFO - 1)
     else:
         ext |= 1 << (INET_DIAG_SKMEMINFO - 1)
     # struct inet_diag_req_v2: family, protocol, idiag_ext, pad (sdiag_raw_protocol: 0 =
