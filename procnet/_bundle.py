@@ -244,4 +244,36 @@ class BundleWriter(BundleDir):
         return CaptureError(where, os.strerror(exc.errno) if exc.errno else str(exc))
 
 
-__all__ = ["BundleDir", "BundleWriter", "CaptureError", "DIR_MODE", "FILE_MODE"]
+def replace_file(path: str, data: bytes, mode: int = 0o644) -> None:
+    """Write ``data`` to ``path`` so that a reader sees the old file or the whole new one
+    (``procnet exporter --textfile``): ``PATH.<pid>`` in PATH's own directory, created
+    anew (never through a planted link), written, fsynced, given ``mode`` explicitly (not
+    from the umask), renamed onto PATH, and the directory fsynced. On any failure the
+    temporary file is removed, PATH is left as it was, and the OSError raised."""
+    directory = os.path.dirname(os.path.abspath(path))
+    tmp = "%s.%d" % (path, os.getpid())
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+            os.fchmod(fd, mode)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    dfd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        os.fsync(dfd)
+    finally:
+        os.close(dfd)
+
+
+__all__ = ["BundleDir", "BundleWriter", "CaptureError", "DIR_MODE", "FILE_MODE", "replace_file"]

@@ -23,6 +23,7 @@ from typing import Callable, Dict, List, NoReturn, Optional, Sequence
 SUBCOMMANDS: Dict[str, "tuple[str, str]"] = {
     "ss": ("ss", "sockets, as iproute2's ss lists them (-tulpn, filters)"),
     "lsof": ("lsof", "open files of processes, as lsof lists them (-i, -p, PATH)"),
+    "exporter": ("exporter", "Prometheus metrics of the sockets: --listen HOST:PORT or --textfile PATH.prom"),
     # Written by procnet.cli.capture (main(argv) -> int); listed only when present.
     "capture": ("capture", "write a support bundle of the proc tree procnet reads"),
 }
