@@ -25,9 +25,10 @@ from __future__ import annotations
 
 import math
 import os
+from collections import Counter
 from typing import Dict, Iterable, List, NamedTuple, Optional, Sequence, Set, Tuple
 
-from ._records import InetSocket, Owner, Socket, TcpState, UnixSocket
+from ._records import InetSocket, IPAddress, Owner, Socket, TcpState, UnixSocket
 from ._vocab import NODE_EXPORTER_STATE
 
 #: the label values of one series, in the order of its family's ``labels``
@@ -199,7 +200,8 @@ def listeners(tcp: Iterable[InetSocket]) -> Dict[Tuple[str, str, str, int], _Lis
 _L = ("netns", "family", "address", "port", "comm")
 
 
-def _listen_families(groups: Sequence[_Listener], max_series: int) -> Tuple[List[Family], int]:
+def _listen_families(groups: Sequence[_Listener], max_series: int) -> Tuple[List[Family], Dict[str, int]]:
+    """The four listener families, folding the same listeners in each; the rows each folded."""
     sockets = Family("procnet_tcp_listen_sockets", "gauge",
                      "TCP LISTEN sockets with this identity (an SO_REUSEPORT group counts each member).", _L)
     queue = Family("procnet_tcp_listen_queue", "gauge",
@@ -210,42 +212,37 @@ def _listen_families(groups: Sequence[_Listener], max_series: int) -> Tuple[List
     drops = Family("procnet_tcp_listen_drops_total", "counter",
                    "Packets the listener dropped (sk_drops), accept-queue overflows included. Absent when "
                    "unknown (text tables).", _L)
+    families = [sockets, queue, limit, drops]
+    folded = {f.name: 0 for f in families}
     ranked = sorted(groups, key=lambda g: (g.rank(), g.key()), reverse=True)
-    folded = 0
-    if len(ranked) > max_series:
-        folded = len(ranked) - (max_series - 1)
+    keep = len(ranked) if len(ranked) <= max_series else max_series - 1
+    other = (OTHER,) * len(_L)
     for i, group in enumerate(ranked):
-        key = group.key() if not folded or i < max_series - 1 else (OTHER,) * len(_L)
+        key = group.key() if i < keep else other
         top = group.fullest()
-        sockets.add(key, len(group.members))
-        queue.add(key, top.rx_queue)
-        if top.listen_backlog is not None:
-            limit.add(key, top.listen_backlog)
-        dropped = group.drops()
-        if dropped is not None:
-            drops.add(key, dropped)
-    return [sockets, queue, limit, drops], folded
+        values = (len(group.members), top.rx_queue, top.listen_backlog, group.drops())
+        for family, value in zip(families, values):
+            if value is not None:
+                family.add(key, value)
+                folded[family.name] += i >= keep
+    return families, folded
 
 
 # --- connections -------------------------------------------------------------------------
 
 
-def _plain(ip: object) -> str:
-    """An address with an IPv4-mapped IPv6 address written as the IPv4 one."""
-    mapped = getattr(ip, "ipv4_mapped", None)
-    return str(mapped if mapped is not None else ip)
-
-
 class _Served:
-    """Which listener serves a local address:port, per namespace (wildcard and dual-stack aware)."""
+    """Which listener serves a local address:port, per namespace (wildcard and dual-stack aware).
+
+    Addresses are compared as address objects (an IPv4-mapped one as its IPv4 address),
+    never written out: :meth:`find` runs once per connection."""
 
     def __init__(self, groups: Iterable[_Listener]) -> None:
-        self._by: Dict[Tuple[str, int], List[Tuple[str, bool, Optional[bool], _Listener]]] = {}
+        self._by: Dict[Tuple[Optional[int], int], List[Tuple[IPAddress, bool, Optional[bool], _Listener]]] = {}
         for g in groups:
             member = g.members[0]
-            wildcard = member.local.ip.is_unspecified
-            entry = (_plain(member.local.ip), wildcard, member.v6only, g)
-            self._by.setdefault((g.netns, g.port), []).append(entry)
+            entry = (member.local.unmapped_ip, member.local.ip.is_unspecified, member.v6only, g)
+            self._by.setdefault((member.netns, g.port), []).append(entry)
         for entries in self._by.values():
             entries.sort(key=lambda e: e[1])  # exact addresses before wildcards
 
@@ -253,14 +250,15 @@ class _Served:
         return bool(self._by)
 
     def find(self, rec: InetSocket) -> Optional[_Listener]:
-        entries = self._by.get((_netns(rec), rec.local.port))
+        local = rec.local
+        entries = self._by.get((rec.netns, local.port))
         if not entries:
             return None
-        address = _plain(rec.local.ip)
-        v4 = "." in address
-        for listen_address, wildcard, v6only, group in entries:
+        ip = local.unmapped_ip
+        v4 = ip.version == 4
+        for listen_ip, wildcard, v6only, group in entries:
             if not wildcard:
-                if listen_address == address:
+                if listen_ip == ip:
                     return group
             elif group.family == "ipv4" and v4 or group.family == "ipv6" and (not v4 or not v6only):
                 return group
@@ -284,17 +282,39 @@ def _connection_families(tcp: Sequence[InetSocket], served: _Served, options: Op
                           "TCP connections to one of the remote ports asked for (--outbound-ports), by state.",
                           ("netns", "remote_port", "state"))
         families.append(outbound)
+    # Counted per (listener, state) first, labelled once per listener after: one
+    # connection costs a lookup and two additions, whatever the label values.
+    by_state: Dict[Tuple[_Listener, TcpState], int] = {}
+    queues: Dict[_Listener, List[int]] = {}
+    out: Dict[Tuple[Optional[int], int, TcpState], int] = {}
+    find = served.find if served else None
     for rec in tcp:
-        if rec.state is _LISTEN:
+        state = rec.state
+        if state is _LISTEN:
             continue
-        group = served.find(rec) if served else None
+        group = find(rec) if find is not None else None
         if group is not None:
-            comm = comm_label(group.owners)
-            inbound.add((group.netns, str(group.port), state_label(rec.state), comm), 1)
-            received.add((group.netns, str(group.port), comm), rec.rx_queue)
-            sent.add((group.netns, str(group.port), comm), rec.tx_queue)
-        elif outbound is not None and rec.remote.port in wanted:
-            outbound.add((_netns(rec), str(rec.remote.port), state_label(rec.state)), 1)
+            key = (group, state)
+            by_state[key] = by_state.get(key, 0) + 1
+            sums = queues.get(group)
+            if sums is None:
+                sums = queues[group] = [0, 0]
+            sums[0] += rec.rx_queue
+            sums[1] += rec.tx_queue
+        elif outbound is not None:
+            port = rec.remote.port
+            if port in wanted:
+                okey = (rec.netns, port, state)
+                out[okey] = out.get(okey, 0) + 1
+    comms = {group: comm_label(group.owners) for group in queues}
+    for (group, state), count in by_state.items():
+        inbound.add((group.netns, str(group.port), state_label(state), comms[group]), count)
+    for group, (rx, tx) in queues.items():
+        received.add((group.netns, str(group.port), comms[group]), rx)
+        sent.add((group.netns, str(group.port), comms[group]), tx)
+    if outbound is not None:
+        for (ns, port, state), count in out.items():
+            outbound.add(("" if ns is None else str(ns), str(port), state_label(state)), count)
     return families
 
 
@@ -305,8 +325,8 @@ def _state_family(tcp: Sequence[InetSocket], namespaces: Iterable[Optional[int]]
         for state in TcpState:
             if 1 <= int(state) <= 11:
                 family.add(("" if ns is None else str(ns), state_label(state)), 0)
-    for rec in tcp:
-        family.add((_netns(rec), state_label(rec.state)), 1)
+    for (ns, state), count in Counter((rec.netns, rec.state) for rec in tcp).items():
+        family.add(("" if ns is None else str(ns), state_label(state)), count)
     return family
 
 
@@ -340,12 +360,17 @@ def _udp_families(udp: Iterable[InetSocket], options: Options, ports: Tuple[int,
 def _process_family(records: Iterable[Socket]) -> Family:
     family = Family("procnet_process_sockets", "gauge",
                     "Distinct sockets held by processes with this name, by protocol.", ("comm", "proto"))
-    seen: Dict[Tuple[str, str], Set[int]] = {}
+    seen: Dict[Tuple[str, str], Set[int]] = {}  # (comm as read, proto) -> inodes
     for rec in records:
-        proto = "unix" if isinstance(rec, UnixSocket) else rec.proto
-        for owner in rec.owners:
-            seen.setdefault((label_text(owner.comm), proto), set()).add(rec.inode)
-    for key, inodes in seen.items():
+        owners = rec.owners
+        if owners:
+            proto = "unix" if isinstance(rec, UnixSocket) else rec.proto
+            for owner in owners:
+                seen.setdefault((owner.comm, proto), set()).add(rec.inode)
+    labelled: Dict[Tuple[str, str], Set[int]] = {}  # two names may read alike once escaped
+    for (comm, proto), inodes in seen.items():
+        labelled.setdefault((label_text(comm), proto), set()).update(inodes)
+    for key, inodes in labelled.items():
         family.add(key, len(inodes))
     return family
 
@@ -405,8 +430,7 @@ def build(snapshot: Snapshot, options: Options = Options()) -> List[Family]:
         elif rec.proto in _UDP:
             udp.append(rec)
     groups = listeners(tcp)
-    listen, folded = _listen_families(list(groups.values()), options.max_series)
-    dropped: Dict[str, int] = {f.name: folded for f in listen}
+    listen, dropped = _listen_families(list(groups.values()), options.max_series)
     data = [_state_family(tcp, snapshot.namespaces)]
     data += _connection_families(tcp, _Served(groups.values()), options)
     data += _udp_families(udp, options, snapshot.local_port_range)

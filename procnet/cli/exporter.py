@@ -229,7 +229,12 @@ def _handler(collector: Collector) -> type:
         def _not_allowed(self) -> None:
             self._send(405, b"method not allowed\n", "text/plain; charset=utf-8", [("Allow", "GET, HEAD")])
 
-        do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _not_allowed
+        def __getattr__(self, name: str) -> Any:
+            # Every other method (POST, TRACE, CONNECT, made-up ones): 405, not the 501
+            # BaseHTTPRequestHandler gives a method it has no do_X for.
+            if name.startswith("do_"):
+                return self._not_allowed
+            raise AttributeError(name)
 
     return Handler
 
