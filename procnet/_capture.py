@@ -1,12 +1,18 @@
 """Capture: write the proc tree procnet reads, so the answer can be read again elsewhere.
 
 ``capture(DIR)`` copies, under a new directory, exactly what procnet reads: the socket
-tables (of the caller's namespace, or of every namespace), and for every process its fd
+tables and the socket counters ``ss -s`` prints (of the caller's namespace, or of every
+namespace), and for every process its fd
 links (as ordinary symlinks with the same target text), the fdinfo of its socket
-descriptors, comm, cmdline, status and its ``ns/net`` link, plus a manifest (kernel
-release, byte order, time, what could not be read). ``procnet.sockets(root=DIR)`` on
-the capture gives the answer the live machine gave. It is a support bundle ("who held
-which port"), and how procnet's fixtures are made.
+descriptors, comm, cmdline, status, cgroup and its ``ns/net`` link, plus a manifest (kernel
+release, byte order, time, what could not be read). On the live machine it also keeps
+the kernel's sock_diag answer for each table of its own namespace (``sock_diag/<table>``:
+the reply to one dump of every state with every attribute, as received), because what
+only netlink tells (a listener's backlog, a unix socket's peer, ``struct tcp_info``, the
+socket cookie) is not in the text; a query of the bundle reads those answers where they
+are (procnet/_parse/stored_answer.py). ``procnet.sockets(root=DIR)`` on the capture
+gives the answer the live machine gave. It is a support bundle ("who held which port"),
+and how procnet's fixtures are made.
 
 Everything is read here and written through :class:`procnet._bundle.BundleWriter`, which
 writes only into a directory it made or one the caller owns alone, never through a link,
@@ -20,16 +26,80 @@ from __future__ import annotations
 
 import datetime
 import json
+import sys
 from typing import Any, Dict, List, Optional, Tuple, Union
 
 from ._bundle import BundleDir, BundleWriter, CaptureError
+from ._errors import ParseError
 from ._owners import _is_kernel_thread, thread_tables
 from ._parse._common import INET_TABLES
+from ._parse.netlink import NetlinkError, _DumpDecoder, inet_request, unix_request
 from ._parse.process import ns_inode
-from ._proc import DEFAULT_ROOT, MANIFEST, Denied, Gone, ProcessDir, ProcFS
+from ._proc import CGROUP_PATHS, DEFAULT_ROOT, MANIFEST, SOCK_DIAG_DIR, Denied, Gone, ProcessDir, ProcFS
 
 _TABLES = tuple(INET_TABLES) + ("unix",)
+#: the kernel's socket counters (``ss -s``), copied beside the tables
+_COUNTERS = ("sockstat", "sockstat6", "snmp")
 _PROCESS_FILES = ("comm", "cmdline", "status", "stat")
+_OPTIONAL_FILES = ("cgroup",)
+
+
+class _Recorder(_DumpDecoder[object]):
+    """Keeps the datagrams of one dump reply as received, each padded to 4 bytes (so that
+    their concatenation is one stream of whole messages), decoding only the control
+    messages (NLMSG_DONE, errors): the sockets are decoded when the bundle is read."""
+
+    def __init__(self, source: str) -> None:
+        super().__init__(sys.byteorder, source, None)
+        self.datagrams: List[bytes] = []
+
+    def feed(self, data: bytes) -> List[object]:
+        self.datagrams.append(bytes(data) + bytes(-len(data) % 4))
+        return super().feed(data)
+
+    def _decode_at(self, data: bytes, start: int, end: int, offset: int) -> Optional[object]:
+        return None
+
+
+def _sock_diag_answers(timeout: float) -> Tuple[Dict[str, bytes], Dict[str, str], List[str]]:
+    """The kernel's answer to one sock_diag dump of each table of the caller's namespace,
+    every state, with every attribute a query can ask for (struct tcp_info, congestion
+    name, memory counters, shutdown; every unix attribute): (table -> the reply's bytes,
+    table -> why there is none, tables whose dump the kernel flagged inconsistent)."""
+    from ._netlink import _batches
+
+    answers: Dict[str, bytes] = {}
+    missing: Dict[str, str] = {}
+    interrupted: List[str] = []
+    for table in _TABLES:
+        if table == "unix":
+            request = unix_request(None)
+        else:
+            proto, family = INET_TABLES[table]
+            request = inet_request(proto, family, None, tcp_info=True, skmem=True)
+        recorder = _Recorder("sock_diag %s" % table)
+        try:
+            for _ in _batches(request, recorder, timeout):
+                pass
+        except (NetlinkError, ParseError) as exc:
+            missing[table] = str(exc)
+            continue
+        answers[table] = b"".join(recorder.datagrams)
+        if recorder.interrupted:
+            interrupted.append(table)
+    return answers, missing, interrupted
+
+
+def _optional_files(proc: ProcessDir) -> Dict[str, bytes]:
+    """The files of a process a query reads when they are there (``cgroup``: the owners'
+    cgroup of ``details=True``); one that cannot be read is left out."""
+    files: Dict[str, bytes] = {}
+    for name in _OPTIONAL_FILES:
+        try:
+            files[name] = proc.read(name)
+        except (Gone, Denied):
+            continue
+    return files
 
 
 def _write_process(fs: ProcFS, proc: ProcessDir, top: BundleDir, all_fdinfo: bool) -> Tuple[bool, bool]:
@@ -37,6 +107,7 @@ def _write_process(fs: ProcFS, proc: ProcessDir, top: BundleDir, all_fdinfo: boo
     tables of their own, whether entries of its fd directory were skipped)."""
     # Read everything first, so that a process that exits half way leaves nothing behind.
     files = {name: proc.read(name) for name in _PROCESS_FILES}
+    files.update(_optional_files(proc))
     names = proc.fds()
     links: Dict[str, str] = {}
     for name in names:
@@ -94,6 +165,67 @@ def _write_process(fs: ProcFS, proc: ProcessDir, top: BundleDir, all_fdinfo: boo
     return unverified, bool(proc.skipped)
 
 
+def _write_sock_diag(top: BundleDir, fs: ProcFS, netns: Union[None, str, int]) -> Dict[str, Any]:
+    """Store what only netlink tells (a listener's backlog, a unix socket's peer, struct
+    tcp_info...): the sock_diag answers for the tables of ``<root>/net`` when the kernel
+    can give them, those of the caller's own namespace on the live proc
+    (``sock_diag/<table>``); the manifest's entry for them, ``{}`` when there are none."""
+    if not ((netns is None or netns == "all") and fs.is_live()):
+        return {}
+    from ._netlink import DEFAULT_TIMEOUT
+
+    answers, missing, interrupted = _sock_diag_answers(DEFAULT_TIMEOUT)
+    cgroups = _cgroup2_paths(fs)
+    if answers:
+        with top.directory(SOCK_DIAG_DIR) as out:
+            for table, data in answers.items():
+                out.write_file(table, data)
+            if cgroups is not None:
+                out.write_file(CGROUP_PATHS, (json.dumps(cgroups, sort_keys=True) + "\n").encode())
+    entry = {"format": 1, "tables": list(answers), "unavailable": missing, "interrupted": interrupted}
+    return {"sock_diag": entry}
+
+
+def _cgroup2_paths(fs: ProcFS) -> Optional[Dict[str, Any]]:
+    """The cgroup2 hierarchy as ``ss -e`` resolves a socket's cgroup id against it
+    (iproute2 lib/cg_map.c): the first cgroup2 mount of the reader's mount table, and
+    every directory's inode number (the cgroup id) -> its path below the mount (``/``
+    for the root), not crossing into other mounts. None without a cgroup2 mount. A
+    bundle replays ``cgroup:`` with it on any machine (procnet.cli._ss_cgroup)."""
+    import os
+
+    from ._parse.mountinfo import parse_mountinfo
+
+    try:
+        mounts = parse_mountinfo(fs._read_mountinfo() or "")
+    except ParseError:
+        return None
+    mount = next((m.mount_point for m in mounts if m.fstype == "cgroup2"), None)
+    if mount is None:
+        return None
+    paths: Dict[str, str] = {}
+    try:
+        paths[str(os.stat(mount).st_ino)] = "/"
+    except OSError:
+        return None
+    pending = [mount]
+    while pending:
+        directory = pending.pop()
+        try:
+            entries = list(os.scandir(directory))
+        except OSError:
+            continue  # removed meanwhile, or not readable: as ss's nftw, left out
+        for entry in entries:
+            try:
+                if not entry.is_dir(follow_symlinks=False) or os.path.ismount(entry.path):
+                    continue
+            except OSError:
+                continue
+            paths.setdefault(str(entry.inode()), entry.path[len(mount):])
+            pending.append(entry.path)
+    return {"mount": mount, "paths": paths}
+
+
 def capture(
     dest: str,
     *,
@@ -134,7 +266,7 @@ def _capture_into(
 
     def read_tables(pid: Optional[int]) -> Dict[str, bytes]:
         tables: Dict[str, bytes] = {}
-        for table in _TABLES:
+        for table in _TABLES + _COUNTERS:
             try:
                 data = fs.read_net_table(table, pid)
             except (Gone, Denied) as exc:
@@ -162,6 +294,7 @@ def _capture_into(
             self_ns = None
     else:
         main_tables = write_tables(top, read_tables(None))
+    sock_diag = _write_sock_diag(top, fs, netns)
 
     members: Dict[int, List[int]] = {}
     unverified: List[int] = []
@@ -222,6 +355,7 @@ def _capture_into(
         "owners": True,
         "ip_local_port_range": list(fs.local_port_range()),
     }
+    manifest.update(sock_diag)
     top.write_file(MANIFEST, (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode())
     return manifest
 

@@ -45,6 +45,7 @@ from ._parse.process import (
     fdinfo_flags,
     mode_from_flags,
     mode_from_link_mode,
+    parse_cgroup,
     parse_cmdline,
     parse_comm,
     stat_flags,
@@ -161,7 +162,7 @@ def _user_name(uid: int) -> Optional[str]:
 
 
 def read_process(proc: ProcessDir, comm: Optional[str] = None, *, details: bool = False) -> Process:
-    """What procnet reports about a process: ``comm`` always, cmdline and uid when ``details``."""
+    """What procnet reports about a process: ``comm`` always, cmdline, uid and cgroup when ``details``."""
     if comm is None:
         comm = parse_comm(proc.read("comm"))
     if not details:
@@ -176,7 +177,11 @@ def read_process(proc: ProcessDir, comm: Optional[str] = None, *, details: bool 
         uid = status_uids(proc.read("status"))[0]
     except (Gone, Denied, ParseError):
         uid = None
-    return Process(proc.pid, comm, cmdline, uid, _user_name(uid) if uid is not None else None)
+    try:
+        cgroup = parse_cgroup(proc.read("cgroup"))
+    except (Gone, Denied):
+        cgroup = None
+    return Process(proc.pid, comm, cmdline, uid, _user_name(uid) if uid is not None else None, cgroup)
 
 
 #: The mode of every socket descriptor. net/socket.c sock_alloc_file() creates every

@@ -56,6 +56,12 @@ _GONE = (errno.ENOENT, errno.ESRCH, errno.ENOTDIR)
 _DENIED = (errno.EACCES, errno.EPERM, errno.ELOOP)
 
 MANIFEST = "procnet-manifest.json"
+#: A capture's directory of stored sock_diag answers, one file per table (read_sock_diag).
+SOCK_DIAG_DIR = "sock_diag"
+#: The tables a capture may hold a sock_diag answer for (no other name is read there).
+SOCK_DIAG_TABLES = frozenset(("tcp", "tcp6", "udp", "udp6", "udplite", "udplite6", "raw", "raw6", "unix"))
+#: Beside them, the capturing machine's cgroup2 ids and paths (stored_cgroup_paths).
+CGROUP_PATHS = "cgroup2.json"
 
 #: The live machine's proc root: the only place procnet spells this path.
 DEFAULT_ROOT = "/proc"
@@ -88,6 +94,13 @@ LIMITS: Dict[str, int] = {
     "ip_local_port_range": 64,
     # procnet's own: it grows with the pids it lists (denied, vanished), about 12 bytes each
     "manifest": 16 << 20,
+    # a capture's cgroup2 ids and paths (JSON, about 100 bytes a cgroup): 64 MiB is some
+    # 600,000 cgroups
+    "cgroup_paths": 64 << 20,
+    # a capture's stored sock_diag answer (procnet/_capture.py): a TCP socket's message with
+    # struct tcp_info, congestion name and memory counters is under 500 bytes, so 1 GiB
+    # holds some 2 million sockets
+    "sock_diag": 1 << 30,
 }
 #: The limit of a file of a process not named in LIMITS.
 _DEFAULT_LIMIT = 1 << 20
@@ -701,6 +714,48 @@ class ProcFS:
             return _read_text(fd, size, LIMITS["net"], path)
         finally:
             os.close(fd)
+
+    def has_sock_diag(self) -> bool:
+        """Whether the root is a capture that stored sock_diag answers (its manifest's
+        ``sock_diag`` entry; :meth:`read_sock_diag` reads them)."""
+        return isinstance(self.manifest.get("sock_diag"), dict)
+
+    def read_sock_diag(self, table: str) -> Optional[bytes]:
+        """The sock_diag answer a capture stored for a table of its own namespace
+        (``<root>/sock_diag/<table>``: the reply datagrams, as received; see
+        procnet/_capture.py), at most ``LIMITS["sock_diag"]`` bytes; None when the root
+        holds none for it (a live proc, a fixture tree, an older capture, a table the
+        kernel had no diag module for). A file that is not a regular one or is too large
+        is an :class:`~procnet.UnsafeFile`."""
+        if not self.has_sock_diag() or table not in SOCK_DIAG_TABLES:
+            return None
+        try:
+            return self._read_file((SOCK_DIAG_DIR, table), "sock_diag")
+        except NoSuchProcess:  # no sock_diag/ directory, or no answer for this table
+            return None
+
+    def stored_cgroup_paths(self) -> Optional[Dict[int, str]]:
+        """cgroup id -> path below the cgroup2 mount, as the capturing machine had them
+        (``<root>/sock_diag/cgroup2.json``), for ``ss -e``'s ``cgroup:``; None when the
+        root holds none (a live proc: walk the live hierarchy instead). A file that is not
+        JSON, or has no ``paths`` object, is a :class:`~procnet.ProcRootError` naming it;
+        an entry that is not a decimal id and a path string is left out."""
+        if not self.has_sock_diag():
+            return None
+        path = self.path(SOCK_DIAG_DIR, CGROUP_PATHS)
+        try:
+            raw = self._read_file((SOCK_DIAG_DIR, CGROUP_PATHS), "cgroup_paths")
+        except NoSuchProcess:
+            return None
+        import json
+
+        try:
+            loaded = json.loads(raw.decode("utf-8", "surrogateescape"))
+            paths = loaded["paths"]
+            return {int(k): v for k, v in paths.items() if k.isascii() and k.isdigit() and isinstance(v, str)}
+        except (ValueError, RecursionError, KeyError, TypeError, AttributeError) as exc:
+            raise ProcRootError("cgroup paths %s of the capture are not what procnet writes: %s"
+                                % (quoted(path), quoted(str(exc) or type(exc).__name__))) from None
 
     def has_net_tables(self, pid: int) -> bool:
         """Whether ``<root>/<pid>/net`` is there to be read: always while the process lives

@@ -12,6 +12,7 @@ import functools
 import ipaddress
 import os
 import socket
+import threading
 from typing import (
     TYPE_CHECKING,
     AbstractSet,
@@ -37,7 +38,7 @@ from ._owners import OwnerIndex, ScanReport, scan, scan_into
 from ._parse._common import ErrorHandler
 from ._parse._common import INET_TABLES
 from ._parse.process import ns_inode
-from ._proc import DEFAULT_ROOT, Denied, Gone, ProcFS
+from ._proc import DEFAULT_ROOT, SOCK_DIAG_DIR, Denied, Gone, ProcFS
 from ._records import InetSocket, Socket, TcpState, UnixSocket, attach
 
 if TYPE_CHECKING:
@@ -486,11 +487,17 @@ class Query(Generic[_S]):
                                 "of its network namespace (<pid>/net)" % root)
 
     def _use_netlink(self) -> bool:
-        """Whether sock_diag answers: the caller's own namespace on the live machine only."""
+        """Whether sock_diag answers: the caller's own namespace on the live machine only
+        (``netns=`` the calling thread's own id is that namespace too: a thread that
+        entered another one with setns() reads it through ``<root>/<tid>/net``, and its
+        sock_diag sockets ask that namespace: ``procnet ss -N``)."""
         if self.backend == "proc":
             return False
-        live = self.netns in (None, "self") and self.fs.is_live()
+        own = self.netns in (None, "self") or self.netns == threading.get_native_id()
+        live = own and self.fs.is_live()
         if self.backend == "netlink":
+            if not live and self._replays():
+                return False  # a capture's stored answers stand in for the kernel's
             if not live:
                 raise ValueError(
                     "backend='netlink' asks the running kernel about the caller's own network "
@@ -531,12 +538,45 @@ class Query(Generic[_S]):
                 if chunk is not None:
                     yield ns, chunk
             return
+        if self._replays():
+            yield from self._stored_chunks()
+            return
         check_unix = self.backend == "proc" and self.netns in (None, "self") and self.fs.is_live()
         for table, ns, text, path in self._tables():
             if table == "unix" and check_unix and _netlink_available():
                 yield ns, functools.partial(self._confirmed_unix, text, path)
             else:
                 yield ns, functools.partial(self._parse, table, text, path)
+
+    def _replays(self) -> bool:
+        """Whether records come from the sock_diag answers a capture stored for its own
+        namespace (procnet/_capture.py), as the live query got them from the kernel:
+        with backend "auto" or "netlink", for the capture's own namespace."""
+        return self.backend != "proc" and self.netns in (None, "self") and self.fs.has_sock_diag()
+
+    def _stored_chunks(self) -> Iterator[Tuple[Optional[int], Callable[[], Iterable[Socket]]]]:
+        """:meth:`_chunks` of a capture with stored answers: each table's stored answer,
+        read now and decoded at each call; its text where none was stored (the kernel had
+        no diag module for it, as raw_diag often)."""
+        fs = self.fs
+        ns, _ = self._source()
+        ticks = fs.manifest.get("clock_ticks")
+        if isinstance(ticks, bool) or not isinstance(ticks, int) or not 0 < ticks <= 1000000:
+            ticks = 100
+        for table in self.tables:
+            data = fs.read_sock_diag(table)
+            if data is None:
+                chunk = self._text_chunk(table)
+                if chunk is not None:
+                    yield ns, chunk
+                continue
+            from ._parse.stored_answer import parse_stored_answer
+
+            yield ns, functools.partial(
+                parse_stored_answer, data, table, byteorder=fs.byteorder, ticks_per_second=ticks,
+                states=None if self.states is None else sorted(self.states), path=fs.path(SOCK_DIAG_DIR, table),
+                on_error=self.on_error, tcp_info=self.tcp_info, skmem=self.skmem,
+            )
 
     def _streams(self) -> Iterator[Tuple[Optional[int], Callable[[], Iterable[Socket]], Optional[str]]]:
         """As :meth:`_chunks`, for the iterator form: (netns, function, table). Where the

@@ -20,7 +20,8 @@ half of a small query's start-up).
 
 One record class decodes lazily: :class:`InetSocket` names in ``_stored`` the fields
 a query reads for every row (proto, family, state, inode, and what the query attaches:
-netns, owners); those are slots. The others, in field order (``_LAZY``), live in one
+netns, owners), and ``cgroup_id``, which the netlink parser reads as it builds the record
+(its bytes are not kept); those are slots. The others, in field order (``_LAZY``), live in one
 tuple in the slot ``_v``. A parser may leave that tuple undecoded: ``_v`` then holds the
 row's source (its text, or its netlink message: a str or bytes, never a tuple) and
 ``_load`` a function that decodes it into the tuple, in ``_LAZY`` order. The first read of
@@ -413,6 +414,10 @@ class Process(_Record):
     ``comm`` is the kernel's task name (up to 15 bytes for user tasks; may contain any
     character but NUL). ``cmdline`` (the argv list) and ``uid`` (the real uid, from
     ``status``) are ``None`` when they were not asked for or could not be read.
+    ``cgroup`` is the process's cgroup v2 path (the ``0::/path`` line of
+    ``/proc/<pid>/cgroup``, as the reader's cgroup namespace shows it), read with
+    ``details``; ``None`` when not asked for, unreadable, or on a machine with cgroup v1
+    hierarchies only (no ``0::`` line: the v1 lines, one per controller, are not reported).
     """
 
     pid: int
@@ -420,6 +425,7 @@ class Process(_Record):
     cmdline: Optional[Tuple[str, ...]] = None
     uid: Optional[int] = None
     user: Optional[str] = None
+    cgroup: Optional[str] = None
 
 
 class Owner(_Record):
@@ -447,6 +453,12 @@ class Owner(_Record):
         """The process's real uid, when it was read (``None`` otherwise)."""
         return self.process.uid if self.process is not None else None
 
+    @property
+    def cgroup(self) -> Optional[str]:
+        """The process's cgroup v2 path (``"/system.slice/sshd.service"``), when it was
+        read (``details=True``; ``None`` otherwise): see :class:`Process`."""
+        return self.process.cgroup if self.process is not None else None
+
 
 
 
@@ -468,7 +480,7 @@ class InetSocket(_Record):
 
     # Read for every row, and attached by queries: slots of their own. The other fields
     # are decoded on first read (see the module docstring).
-    _stored = ("proto", "family", "state", "inode", "netns", "owners", "owners_complete")
+    _stored = ("proto", "family", "state", "inode", "netns", "owners", "owners_complete", "cgroup_id")
 
     #: ``"tcp"``, ``"udp"``, ``"udplite"`` or ``"raw"``
     proto: str
@@ -550,6 +562,10 @@ class InetSocket(_Record):
     #: the socket cookie (``idiag_cookie``, netlink only): the kernel's 64-bit id of the
     #: socket, stable for its life and never reused; what ``ss -e`` prints as ``sk:`` (in hex)
     cookie: Optional[int] = None
+    #: the id of the cgroup (v2) the socket was created in (``INET_DIAG_CGROUP_ID``,
+    #: netlink only, full sockets): the inode number of that cgroup's directory under the
+    #: cgroup2 mount, which ``ss -e`` prints as ``cgroup:`` and its path there
+    cgroup_id: Optional[int] = None
 
     @property
     def protocol(self) -> int:
@@ -869,7 +885,7 @@ def _unix_socket(
 
 def _lazy_inet_socket(
     load: Optional[Callable[[Any], Tuple[Any, ...]]], source: Any, proto: str, family: socket.AddressFamily,
-    state: TcpState, inode: int,
+    state: TcpState, inode: int, cgroup_id: Optional[int] = None,
 ) -> InetSocket:
     s = _new(_InetTwin)
     s._v = source
@@ -881,6 +897,7 @@ def _lazy_inet_socket(
     s.netns = None
     s.owners = ()
     s.owners_complete = None
+    s.cgroup_id = cgroup_id
     s.__class__ = InetSocket
     return s  # type: ignore[no-any-return]
 
@@ -912,13 +929,13 @@ def _checked(cls: Any, build: Callable[..., Any], fallback: Callable[..., Any], 
 
 def _generic_lazy(
     load: Optional[Callable[[Any], Tuple[Any, ...]]], source: Any, proto: str, family: socket.AddressFamily,
-    state: TcpState, inode: int,
+    state: TcpState, inode: int, cgroup_id: Optional[int] = None,
 ) -> InetSocket:
     s = _new(InetSocket)
     _V_SET(s, source)
     _LOAD_SET(s, load)
     for name, value in (("proto", proto), ("family", family), ("state", state), ("inode", inode),
-                        ("netns", None), ("owners", ()), ("owners_complete", None)):
+                        ("netns", None), ("owners", ()), ("owners_complete", None), ("cgroup_id", cgroup_id)):
         _store_slot(s, name, value)
     return s
 
@@ -944,7 +961,7 @@ def fast_constructor(cls: Callable[..., _T]) -> Callable[..., _T]:
 def lazy_constructor(cls: Callable[..., _T]) -> Callable[..., _T]:
     """For :class:`InetSocket`: ``make(load, source, proto, family, state, inode)`` builds a
     record whose other fields ``load(source)`` will decode (a tuple in ``_LAZY`` order)
-    when one of them is first read. ``source`` is a str or bytes, never a tuple: the slot
+    when one of them is first read (``cgroup_id``, stored, may be given after ``inode``). ``source`` is a str or bytes, never a tuple: the slot
     that holds it holds the values once decoded, and their type tells which it is (so
     ``make(None, values, ...)`` builds a record already decoded). ``netns``, ``owners``
     and ``owners_complete`` start empty."""

@@ -31,7 +31,7 @@ from test_parse_netlink import done, inet_diag_msg, sock, tcp_info
 SETTINGS = settings(max_examples=60, deadline=None)
 HEADER = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
 GOOD = "   0: 0100007F:0016 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 77 1 0000000000000000 100 0 0 10 0"
-KEPT = ("proto", "family", "state", "inode", "netns", "owners", "owners_complete")
+KEPT = ("proto", "family", "state", "inode", "netns", "owners", "owners_complete", "cgroup_id")
 
 
 def _undecoded(rec: InetSocket) -> bool:

@@ -80,7 +80,7 @@ def test_fields_a_source_lacks_are_none_and_the_cookie_has_its_own_field() -> No
     text = UnixSocket(socket.SOCK_DGRAM, TcpState.CLOSE, SocketStatus.UNCONNECTED, UnixFlag(0), 2, 5, None, "0" * 16)
     assert text.cookie is None
     assert [f.name for f in dataclasses.fields(UnixSocket)][-1] == "cookie"
-    assert [f.name for f in dataclasses.fields(InetSocket)][-1] == "cookie"
+    assert [f.name for f in dataclasses.fields(InetSocket)][-2:] == ["cookie", "cgroup_id"]
 
 
 @pytest.mark.parametrize("value", [PROCESS, OWNER, TCP_INFO, Endpoint(ipaddress.ip_address("10.0.0.1"), 1)])

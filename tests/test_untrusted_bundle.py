@@ -365,3 +365,190 @@ def test_error_for_an_escape_sequence_in_a_file_name_is_escaped(tmp_path: Any) -
         ProcFS(str(root)).read_net_table("tcp")
     assert "\x1b" not in str(err.value) and "\x07" not in str(err.value)
     assert "\\x1b]0;pwned\\x07" in str(err.value)
+
+
+# -- stored sock_diag answers (sock_diag/<table>): bounded, checked, never a traceback ---------
+
+from procnet._parse.netlink import NetlinkError  # noqa: E402
+from test_capture_replay import stored_answers, write_bundle  # noqa: E402
+
+
+@pytest.fixture
+def answers(tmp_path: Any) -> str:
+    """A bundle whose tcp and unix tables come from stored sock_diag answers."""
+    path = str(tmp_path / "answers")
+    write_bundle(path, "little")
+    return path
+
+
+def _store(bundle: str, table: str, data: bytes) -> str:
+    path = os.path.join(bundle, "sock_diag", table)
+    with open(path, "wb") as f:
+        f.write(data)
+    return path
+
+
+def _u32(value: int) -> bytes:
+    return value.to_bytes(4, "little")
+
+
+def _spoiled(what: str) -> bytes:
+    """A stored answer spoiled one way (the good ones: test_capture_replay.stored_answers)."""
+    tcp, unix = stored_answers("little")["tcp"], stored_answers("little")["unix"]
+    if what == "cut in a message":
+        return tcp[:100]
+    if what == "cut before NLMSG_DONE":
+        return tcp[:-20]
+    if what == "empty":
+        return b""
+    if what == "nlmsg_len past the end":
+        return b"\xff\xff\xff\xff" + tcp[4:]
+    if what == "nlmsg_len shorter than a header":
+        return _u32(8) + tcp[4:]
+    if what == "nla_len past the message":  # the first attribute of the first message
+        return tcp[:88] + b"\xf0\xff" + tcp[90:]
+    if what == "inet_diag_msg cut short":
+        return _u32(16 + 40) + tcp[4:16] + tcp[16:56] + tcp[-20:]
+    if what == "huge ICONS count":  # an attribute claiming 16,000 connections in 12 bytes
+        return unix[:32] + b"\x00\xfa\x03\x00" + unix[36:]
+    if what == "data after NLMSG_DONE":
+        return tcp + tcp
+    if what == "tcp6 socket in tcp":
+        return tcp[:16] + b"\x0a" + tcp[17:]
+    if what == "stored error reply":
+        return tcp[:-4] + (-1 & 0xFFFFFFFF).to_bytes(4, "little")  # NLMSG_DONE carrying -EPERM
+    raise AssertionError(what)  # pragma: no cover
+
+
+SPOILED = ["cut in a message", "cut before NLMSG_DONE", "empty", "nlmsg_len past the end",
+           "nlmsg_len shorter than a header", "nla_len past the message", "inet_diag_msg cut short",
+           "huge ICONS count", "data after NLMSG_DONE", "tcp6 socket in tcp", "stored error reply"]
+
+
+@pytest.mark.parametrize("what", SPOILED)
+def test_spoiled_stored_answer_is_an_error_naming_the_file(answers: str, what: str) -> None:
+    table = "unix" if "ICONS" in what else "tcp"
+    path = _store(answers, table, _spoiled(what))
+    with pytest.raises((procnet.ParseError, NetlinkError)) as err:
+        procnet.sockets(table, root=answers, owners=False)
+    assert path in str(err.value) and len(str(err.value)) < 1024, str(err.value)
+    if isinstance(err.value, procnet.ParseError):
+        assert err.value.path == path
+
+
+@pytest.mark.parametrize("what", SPOILED)
+def test_cli_on_a_spoiled_stored_answer_says_which_file(answers: str, what: str, capsys: Any) -> None:
+    from procnet import cli
+
+    table = "unix" if "ICONS" in what else "tcp"
+    _store(answers, table, _spoiled(what))
+    status = cli.main(["ss", "-xa" if table == "unix" else "-ta", "--root", answers])
+    captured = capsys.readouterr()
+    assert status == 1 and "Traceback" not in captured.err
+    assert captured.err.startswith("procnet ss: ") and os.path.join("sock_diag", table) in captured.err, captured.err
+
+
+def test_lenient_query_hands_a_spoiled_answer_to_on_error(answers: str) -> None:
+    path = _store(answers, "tcp", _spoiled("cut before NLMSG_DONE"))
+    errors: List[procnet.ParseError] = []
+    records = procnet.sockets("tcp", root=answers, owners=False, on_error=errors.append)
+    assert [r.inode for r in records] == [9001, 9002, 9003]  # what came before the cut
+    assert [e.path for e in errors] == [path]
+
+
+@pytest.mark.parametrize("kind", ["fifo", "link to /dev/zero", "sparse giant", "directory"])
+def test_stored_answer_that_is_not_a_plain_file_is_refused(answers: str, kind: str) -> None:
+    path = os.path.join(answers, "sock_diag", "tcp")
+    os.unlink(path)
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "link to /dev/zero":
+        os.symlink("/dev/zero", path)
+    elif kind == "directory":
+        os.mkdir(path)
+    else:
+        with open(path, "wb") as f:
+            f.truncate(LIMITS["sock_diag"] + 1)  # sparse: no disk
+    out = run_child('r = procnet.sockets("tcp", root=root, owners=False)\nresult = len(r)', answers)
+    assert out.get("error") == "UnsafeFile", out
+    assert "sock_diag/tcp" in out["message"], out
+    if kind == "sparse giant":
+        assert str(LIMITS["sock_diag"]) in out["message"], out
+
+
+def test_sock_diag_directory_linked_out_of_the_bundle_is_not_read(answers: str, tmp_path: Any) -> None:
+    outside = tmp_path / "outside-diag"
+    shutil.move(os.path.join(answers, "sock_diag"), str(outside))
+    os.symlink(str(outside), os.path.join(answers, "sock_diag"))
+    with pytest.raises(procnet.ProcRootError):
+        procnet.sockets("tcp", root=answers, owners=False)
+
+
+def test_only_table_names_are_read_from_sock_diag(answers: str) -> None:
+    assert ProcFS(answers).read_sock_diag("../procnet-manifest.json") is None
+    assert ProcFS(answers).read_sock_diag("tcp") == stored_answers("little")["tcp"]
+
+
+def test_answers_are_read_only_for_a_manifest_that_says_so(answers: str) -> None:
+    """A tree without the manifest entry (an old capture, a fixture) reads its text."""
+    path = os.path.join(answers, "procnet-manifest.json")
+    manifest = json.load(open(path))
+    del manifest["sock_diag"]
+    with open(path, "w") as f:
+        json.dump(manifest, f)
+    (listener,) = procnet.listening("tcp", root=answers, owners=False)
+    assert listener.listen_backlog is None and listener.pointer == "0000000000000000"
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data())
+def test_any_spoiled_stored_answer_is_records_or_an_error_naming_the_file(tmp_path_factory: Any,
+                                                                           data: Any) -> None:
+    """Bytes flipped, cut, inserted anywhere in a stored answer, in either byte order:
+    records, or a procnet error that names the file; nothing else."""
+    order = data.draw(st.sampled_from(["little", "big"]))
+    table = data.draw(st.sampled_from(["tcp", "unix"]))
+    raw = bytearray(stored_answers(order)[table])
+    for _ in range(data.draw(st.integers(1, 4))):
+        at = data.draw(st.integers(0, len(raw)))
+        how = data.draw(st.sampled_from(["flip", "cut", "insert", "huge"]))
+        if how == "flip" and at < len(raw):
+            raw[at] ^= data.draw(st.integers(1, 255))
+        elif how == "cut":
+            del raw[at:at + data.draw(st.integers(1, 64))]
+        elif how == "insert":
+            raw[at:at] = data.draw(st.binary(min_size=1, max_size=16))
+        elif at + 4 <= len(raw):
+            raw[at:at + 4] = b"\xff\xff\xff\x7f"
+    root = str(tmp_path_factory.mktemp("fuzz"))
+    write_bundle(root, order)
+    path = _store(root, table, bytes(raw))
+    try:
+        records = procnet.sockets(table, root=root, owners=False, tcp_info=True)
+    except procnet.ProcNetError as exc:
+        assert path in str(exc), str(exc)
+        return
+    for rec in records:  # every field decodes
+        procnet.to_jsonable(rec)
+
+
+@pytest.mark.parametrize("content", [b"not json", b"[1, 2]", b'{"mount": "/x"}', b'{"paths": [1]}',
+                                     b"[" * 100000 + b"]" * 100000])
+def test_cgroup_paths_that_are_not_procnet_s_are_a_root_error(answers: str, content: bytes) -> None:
+    path = _store(answers, "cgroup2.json", content)
+    with pytest.raises(procnet.ProcRootError) as err:
+        ProcFS(answers).stored_cgroup_paths()
+    assert path in str(err.value) and len(str(err.value)) < 1024
+
+
+def test_cgroup_paths_keep_only_decimal_ids_and_path_strings(answers: str) -> None:
+    _store(answers, "cgroup2.json", json.dumps(
+        {"mount": "/sys/fs/cgroup", "paths": {"1": "/", "77": "/a b", "x": "/no", "\u00b2": "/no", "9": 5}}).encode())
+    assert ProcFS(answers).stored_cgroup_paths() == {1: "/", 77: "/a b"}
+    assert ProcFS(fixture_dir(SCENARIO)).stored_cgroup_paths() is None  # no stored answers: the live walk
+
+
+def test_cgroup_paths_fifo_is_refused(answers: str) -> None:
+    replace_with_fifo(answers, "sock_diag/cgroup2.json")
+    out = run_child("from procnet._proc import ProcFS\nresult = ProcFS(root).stored_cgroup_paths()", answers)
+    assert out.get("error") == "UnsafeFile" and "cgroup2.json" in out["message"], out

@@ -160,6 +160,7 @@ INET_DIAG_SKMEMINFO = 7
 INET_DIAG_SHUTDOWN = 8
 INET_DIAG_PROTOCOL = 10
 INET_DIAG_SKV6ONLY = 11
+INET_DIAG_CGROUP_ID = 21  # u64, full sockets, Linux 5.7+ (inet_diag_msg_attrs_fill)
 
 UNIX_DIAG_NAME = 0
 UNIX_DIAG_VFS = 1
@@ -761,6 +762,7 @@ _FIELD_ATTRIBUTES = {
     INET_DIAG_SHUTDOWN: 3,
     INET_DIAG_PROTOCOL: 4,
     INET_DIAG_SKV6ONLY: 5,
+    INET_DIAG_CGROUP_ID: 6,  # read as the record is built (_decode_at): not kept
 }
 
 if TYPE_CHECKING:
@@ -804,6 +806,8 @@ def _layout_of(order: str, frames: Sequence[_Frame], size: int) -> _Layout:
         if slot is None:
             continue  # MARK, CGROUP_ID, SOCKOPT...: a third of the bytes, not kept
         where[2 * slot : 2 * slot + 2] = rel + 4, length - 4
+        if slot == 6:
+            continue  # the cgroup id: a slot of the record, not kept with the message
         if slot == 0:
             kept = None
         elif kept is not None:
@@ -992,6 +996,9 @@ class InetDumpDecoder(_InetDecoder):
     replies do not repeat it. ``ticks_per_second`` converts the kernel's milliseconds to
     the clock ticks the text tables print (default 100; ``os.sysconf("SC_CLK_TCK")``).
     ``states`` keeps only those states (the kernel filters too; this is exact).
+    ``ignore``: attribute types (``INET_DIAG_*``) read as if they had not been sent: a
+    capture's stored answer holds every attribute, and a query that did not ask for
+    ``struct tcp_info`` decodes it as the kernel's smaller answer (procnet/_parse/stored_answer.py).
     """
 
     def __init__(
@@ -1002,7 +1009,9 @@ class InetDumpDecoder(_InetDecoder):
         ticks_per_second: int = 100,
         states: Optional[Iterable[int]] = None,
         source: Optional[str] = None,
+        ignore: Iterable[int] = (),
     ) -> None:
+        self._ignored = frozenset(ignore)
         if proto not in INET_PROTOCOLS:
             raise ValueError("proto is one of %s, not %r" % (", ".join(INET_PROTOCOLS), proto))
         if ticks_per_second <= 0:
@@ -1015,6 +1024,7 @@ class InetDumpDecoder(_InetDecoder):
         self._msg = _INET_MSGS[prefix]
         self._msg_key = _INET_MSG_KEYS[prefix]
         self._skmem = _SK_MEMINFOS[prefix]
+        self._u64 = struct.Struct(prefix + "Q")
         self._prefix = prefix
         # INET_DIAG_CONG value bytes -> name: a handful of algorithms, millions of sockets
         self._congestions: Dict[bytes, str] = {}
@@ -1087,16 +1097,18 @@ class InetDumpDecoder(_InetDecoder):
         if layout is None or layout[0].unpack_from(data, start + _INET_DIAG_MSG_LEN) != layout[1]:
             layout = self._learn(data, start, end, offset, self._layouts)
         kept = layout[2]
+        cg, cg_len = layout[3][12:14]
+        cgroup_id = self._u64.unpack_from(data, start + cg)[0] if cg >= 0 and cg_len >= 8 else None
         if kept is not None:
             # No struct tcp_info: the record keeps the message (checked whole by
             # _layout) and its other fields are decoded from it when one is first read.
             message = _kept_message(data, start, kept)
             return self._new_socket(
-                self._loader, message, self.proto, _FAMILIES[family], _STATES[state], inode
+                self._loader, message, self.proto, _FAMILIES[family], _STATES[state], inode, cgroup_id
             )
         # With tcp_info: decoded now (its values given in place of a source).
         values = self._fields(data, start, layout, offset)
-        return self._new_socket(None, values, self.proto, _FAMILIES[family], _STATES[state], inode)
+        return self._new_socket(None, values, self.proto, _FAMILIES[family], _STATES[state], inode, cgroup_id)
 
     def _load(self, message: bytes) -> Tuple[object, ...]:
         """The fields of a kept message (see _records.lazy_constructor)."""
@@ -1111,6 +1123,10 @@ class InetDumpDecoder(_InetDecoder):
         are those of the message: the same framing, without the walk."""
         fail = _attribute_failure(data, end, start, offset, self.source)
         frames = _walk(data, start, end, _INET_DIAG_MSG_LEN, self._attr, fail)
+        if self._ignored:
+            # a remembered layout then compares the headers of the other attributes only:
+            # where they lie is all that is read
+            frames = [f for f in frames if f[2] & _NLA_TYPE_MASK not in self._ignored]
         layout = _layout_of(self._prefix, frames, end - start)
         if len(layouts) < _LAYOUTS_MAX:
             layouts[end - start - _INET_DIAG_MSG_LEN] = layout
@@ -1136,7 +1152,8 @@ class InetDumpDecoder(_InetDecoder):
             uid,
             _inode,
         ) = self._msg.unpack_from(data, start)
-        _, _, _, _, mem, mem_len, shut, shut_len, _, _, v6, v6_len = where = layout[3]
+        where = layout[3]
+        _, _, _, _, mem, mem_len, shut, shut_len, _, _, v6, v6_len = where[:12]
         # SHUTDOWN is sent for every full socket and never for a TIME_WAIT or request
         # minisocket (inet_diag_msg_attrs_fill): None here means a minisocket.
         shutdown = None if shut < 0 else data[start + shut] if shut_len else 0

@@ -136,6 +136,20 @@ def parse_cmdline(data: bytes) -> Tuple[str, ...]:
     return tuple(os.fsdecode(part) for part in data.split(b"\0"))
 
 
+def parse_cgroup(data: bytes) -> Optional[str]:
+    """The cgroup v2 path of ``/proc/<pid>/cgroup``: the ``0::/path`` line's path (cgroup
+    v2 and hybrid machines); None without one (cgroup v1 only). Split on ``\\n`` only: a
+    cgroup's name may hold any other byte.
+
+    >>> parse_cgroup(b"4:memory:/x\\n0::/user.slice/session-2.scope\\n")
+    '/user.slice/session-2.scope'
+    """
+    for line in data.split(b"\n"):
+        if line.startswith(b"0::"):
+            return os.fsdecode(line[3:])
+    return None
+
+
 def parse_status(data: bytes, *, path: str = "status") -> Dict[str, str]:
     """``Key:\\tvalue`` lines of ``/proc/<pid>/status`` (values unparsed)."""
     out: Dict[str, str] = {}

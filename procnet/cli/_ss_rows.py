@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import ipaddress
 import os
-from typing import TYPE_CHECKING, Dict, Iterable, Iterator, List, NamedTuple, Optional, Sequence, Tuple, Union
+import socket
+from typing import (TYPE_CHECKING, Callable, Dict, Iterable, Iterator, List, NamedTuple, Optional, Sequence, Tuple,
+                    Union)
 
 from .._records import InetSocket, UnixSocket
 from .._vocab import SS_IP_PROTOCOL_NAME, ss_state, ss_timer, ss_unix_netid
@@ -117,7 +119,8 @@ class Renderer:
     """
 
     def __init__(
-        self, o: "Options", ephemeral: Tuple[int, int], hz: int, kernel_details: bool = False
+        self, o: "Options", ephemeral: Tuple[int, int], hz: int, kernel_details: bool = False,
+        cgroup_path: Optional[Callable[[int], str]] = None,
     ) -> None:
         self.numeric = o.numeric
         self.processes = o.processes
@@ -138,6 +141,8 @@ class Renderer:
         self._states: Dict[int, Tuple["TcpState", str]] = {}
         self._comms: Dict[str, str] = {}
         self._extended = o.timers or o.extended
+        #: -e's ``cgroup:`` text of a cgroup id (:class:`procnet.cli._ss_cgroup.CgroupPaths`)
+        self.cgroup_path = cgroup_path
 
     # -- texts made once ----------------------------------------------------------------
     def host(self, ip: "IPAddress", v6only: bool = False) -> str:
@@ -289,6 +294,12 @@ class Renderer:
             ext += " sk:%x" % rec.cookie  # ss: sk:%llx of idiag_cookie
         elif rec.pointer is not None:
             ext += " sk:%s" % _sk(rec.pointer)
+        # ss's sock_details_print ends with the cgroup (when the id is not 0), then
+        # inet_show_sock adds IPV6_V6ONLY (sent for AF_INET6 sockets in LISTEN or CLOSE)
+        if rec.cgroup_id and self.cgroup_path is not None:
+            ext += " cgroup:" + self.cgroup_path(rec.cgroup_id)
+        if rec.v6only is not None and rec.family == socket.AF_INET6:
+            ext += " v6only:%d" % rec.v6only
         return ext + _shutdown_text(rec.shutdown)
 
     def _inet_details(self, rec: InetSocket) -> str:

@@ -83,16 +83,19 @@ FLAGS: Tuple[Flag, ...] = (
     Flag("o", "options", sets=("timers",)),
     Flag("i", "info", sets=("info",)),
     Flag("m", "memory", sets=("memory",)),
+    Flag("s", "summary", sets=("summary",)),
+    Flag("N", "net", argument="net"),
     Flag("H", "no-header", sets=("no_header",)),
     Flag("O", "oneline", sets=("oneline",)),
     Flag("h", "help", sets=("help",)),
     Flag("V", "version", sets=("version",)),
     Flag("", "json", sets=("json",)),
     Flag("", "root", argument="root"),
+    Flag("", "netns", argument="netns"),  # procnet's own: the library's netns=
 )
 
 #: ss's options procnet does not take: named in the usage error.
-UNSUPPORTED = frozenset("sKEZzNAfbMSdD0F")
+UNSUPPORTED = frozenset("KEZzAfbMSdD0F")
 
 _SPELLINGS: Dict[str, Flag] = {}
 for _flag in FLAGS:
@@ -120,6 +123,10 @@ class Options:
     switches: FrozenSet[str] = frozenset()
     #: --root DIR
     root: Optional[str] = None
+    #: -N NAME: the network namespace named NAME under /run/netns
+    net: Optional[str] = None
+    #: --netns all|PID (procnet's own): the library's ``netns=``
+    netns: Optional[str] = None
     #: the FILTER, as its words
     filter_words: Tuple[str, ...] = ()
 
@@ -157,6 +164,11 @@ class Options:
     def memory(self) -> bool:
         """-m: memory counters."""
         return "memory" in self.switches
+
+    @property
+    def summary(self) -> bool:
+        """-s: the summary of the kernel's socket counters."""
+        return "summary" in self.switches
 
     @property
     def no_header(self) -> bool:

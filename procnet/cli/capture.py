@@ -24,8 +24,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser = _Parser(
         prog="procnet capture",
         description=(
-            "Copy what procnet reads (socket tables, fd links, fdinfo, comm, cmdline, status, "
-            "namespace links) into DIR, with a manifest. 'procnet ss --root DIR' or "
+            "Copy what procnet reads (socket tables, the kernel's sock_diag answers, fd links, fdinfo, "
+            "comm, cmdline, status, namespace links) into DIR, with a manifest. 'procnet ss --root DIR' or "
             "procnet.sockets(root=DIR) then answers as the live machine did."
         ),
     )
@@ -58,5 +58,6 @@ def main(argv: Optional[List[str]] = None) -> int:
         print("procnet capture: %s" % escape_text(str(exc)), file=sys.stderr)
         return 1
     summary = {k: manifest[k] for k in ("kernel", "byteorder", "time", "netns", "tables", "denied", "vanished")}
+    summary["sock_diag"] = manifest.get("sock_diag", {}).get("tables", [])
     print(json.dumps(summary, sort_keys=True))
     return 0

@@ -19,18 +19,48 @@ Where the output differs from ss, and why:
 * ``[::]`` for a v6-only socket: ss learns IPV6_V6ONLY from sock_diag; procnet's records
   do not carry it. A socket bound to a specific IPv6 address is v6-only (the kernel sets
   it at bind), so its ``::`` peer prints ``[::]`` as in ss; a wildcard socket made v6-only
-  with setsockopt prints ``*`` where ss prints ``[::]``. ``-e`` prints no ``v6only:``, nor
-  ``cgroup:``.
+  with setsockopt prints ``*`` where ss prints ``[::]``. ``-e``'s ``v6only:`` (AF_INET6
+  sockets in LISTEN or CLOSE) and ``cgroup:`` come from sock_diag too, so neither prints
+  for rows read from the text tables (nor does ss's own /proc reader print them).
+* ``-e`` ``cgroup:``: the socket's cgroup id (``InetSocket.cgroup_id``) resolved as ss's
+  cg_id_to_path does, against the first cgroup2 mount (:mod:`procnet.cli._ss_cgroup`);
+  an id no walk of it finds prints ``unreachable:<hex>``, where ss first asks the kernel
+  with open_by_handle_at (a cgroup moved or made since the walk: procnet walks once
+  more instead); a capture's ids name another machine's cgroups, so ``--root`` prints
+  them from the id -> path map the capture stored (``sock_diag/cgroup2.json``), and none
+  for an older bundle without it. ``fwmark:`` (INET_DIAG_MARK, sent to CAP_NET_ADMIN only) is not decoded,
+  so a marked socket's ``fwmark:0x...`` is missing; ``--cgroup``, ``--tos`` and
+  ``--inet-sockopt`` are not supported.
 * Send-Q of a TCP listener is the backlog passed to listen() only when the record came
-  from sock_diag (``listen_backlog``); the text table has no backlog, so it prints 0.
+  from sock_diag (``listen_backlog``, live or a capture's stored answer); the text table
+  has no backlog, so it prints 0 (an older bundle, ``--netns``). ``-i`` from a capture
+  prints its stored tcp_info; ``lastsnd``/``lastrcv``/``lastack`` count to the capture.
 * unix sockets: the peer's inode (Peer "port") and the queues come from sock_diag
   (``peer_inode``, ``rqueue``, ``wqueue``); from the text table they print as 0, as ss's
   own /proc reader prints them. Rows are sorted by type and inode, as ss's /proc reader
   sorts them (ss's netlink order is the kernel's hash order).
 * ``-e`` ``sk:`` is the socket cookie (``cookie``) with sock_diag, as ss prints it, else
   the text table's (hashed) ``pointer``, as ss's own /proc reader prints it; a record with
-  neither prints no ``sk:``. ``-s``, ``-K``, ``-E``, ``-Z``, ``-N``, ``-A``, ``-f`` are not
-  supported.
+  neither prints no ``sk:``. ``-K``, ``-E``, ``-Z``, ``-A``, ``-f`` are not supported.
+* ``-s`` prints what ss 6.1's print_summary prints, from the same counters
+  (``net/sockstat``, ``net/sockstat6``, ``Tcp: CurrEstab`` of ``net/snmp``:
+  :mod:`procnet.cli._ss_summary`); a file that cannot be read counts 0 and is named on
+  stderr (ss: ``ss: get_sockstat: ...``). ``-s`` with a table, a family or a FILTER prints
+  the summary and then the table, as ss does. ``-s --netns all`` is a usage error (the
+  counters are one namespace's).
+* ``-N NAME``: ss enters ``/run/netns/NAME`` for its whole process and remounts ``/sys``
+  in a mount namespace of its own; procnet runs the command in a thread that entered
+  it (:mod:`procnet.cli._ss_netns`), its own namespace untouched. Rows are ss's, byte for
+  byte, but for ``-e``'s ``cgroup:``: ss's remount hides a cgroup2 mount under ``/sys``,
+  so it prints ``cgroup:unreachable:<id>`` where procnet prints the path. Messages are
+  ss's (``Cannot open network namespace "NAME": ...``), exit status 1.
+* ``--netns all|PID`` is procnet's own (the library's ``netns=``): the namespace of a
+  process, or of every process, read from their text tables (``<pid>/net/...``), so a
+  TCP listener's Send-Q prints 0, unix peers 0, and ``-e`` has no ``sk:`` cookie nor
+  ``cgroup:`` (``-i``/``-m``: a note, as for ``--root``). With ``all`` each namespace's
+  rows are a table of their own (own widths), under a line ``netns: net:[INODE]``, in
+  the order of their first row, as ``ip -all netns exec ss`` heads each namespace's
+  output with ``netns: NAME``; ``--json`` gives every object its ``netns``.
 * ``-i`` and ``-m`` print what ss's tcp_show_info / tcp_stats_print and print_skmeminfo
   print, in their order, from the records' ``tcp_info`` and ``skmem`` (sock_diag only):
   a TAB line under each TCP (and, with ``-m``, UDP and raw) socket, on the socket's own
@@ -64,7 +94,8 @@ Where the output differs from ss, and why:
 ``--json`` prints one JSON object per socket, one per line (JSON Lines). Each object holds
 every field of the record (:func:`procnet.to_jsonable`: the keys of
 :class:`~procnet.InetSocket` or :class:`~procnet.UnixSocket`, ``owners`` as a list of
-objects), and under ``"ss"`` the rendered columns: ``netid``, ``state``, ``recv_q``,
+objects, with ``-p`` each with its process's ``cmdline``, ``uid``, ``user`` and
+``cgroup``: the library's ``details=True``), and under ``"ss"`` the rendered columns: ``netid``, ``state``, ``recv_q``,
 ``send_q`` (ints), ``local_address``, ``local_port``, ``peer_address``, ``peer_port``,
 ``process`` (strings, as printed, escaped).
 """
@@ -95,7 +126,7 @@ import gc
 import os
 import sys
 from itertools import islice
-from typing import IO, TYPE_CHECKING, Iterator, List, Optional, Sequence, Tuple, cast
+from typing import IO, TYPE_CHECKING, Dict, Iterator, List, Optional, Sequence, Tuple, cast
 
 from .._records import UnixSocket
 from ._ss_rows import HEADER, Renderer, Row, ms_timer, order, unix_netid, users_text
@@ -116,11 +147,11 @@ if TYPE_CHECKING:
     from ._ss_select import Backend
     from .._filter import Filter
     from .._proc import ProcFS
-    from .._query import ProtoSpec
+    from .._query import NetnsSpec, ProtoSpec
     from .._records import IPAddress, Socket
 
 USAGE = """\
-usage: procnet ss [-tuwx46] [-l|-a] [-nrpeoimHO] [--json] [--root DIR] [FILTER...]
+usage: procnet ss [-tuwx46] [-l|-a] [-nrpeoimsHO] [-N NAME | --netns all|PID] [--json] [--root DIR] [FILTER...]
 
 Which sockets exist and who owns them, as iproute2's ss prints them.
 
@@ -135,6 +166,10 @@ Which sockets exist and who owns them, as iproute2's ss prints them.
   -o, --options      timers: timer:(on,1.2sec,0)
   -i, --info         TCP details (rtt, cwnd, wscale...) on a line below each socket
   -m, --memory       socket memory: skmem:(r0,rb131072,t0,tb16384,...)
+  -s, --summary      the kernel's socket counters (net/sockstat), as ss -s
+  -N, --net NAME     the network namespace NAME (ip netns add NAME), as ss -N
+      --netns all|PID  procnet's own: every namespace a process is in (a table
+                     each, under "netns: net:[INODE]"), or PID's namespace
   -H, --no-header    no header line         -O, --oneline    one line per socket
       --json         one JSON object per socket (JSON Lines)
       --root DIR     read this proc root (default: $PROC_ROOT, else the live one)
@@ -210,6 +245,26 @@ def _run(o: Options, out: IO[str], err: IO[str]) -> int:
     fs = _proc_root(o, err)
     if fs is None:
         return 2
+    if o.net is None and o.netns is None:
+        return _show(o, fs, None, out, err)
+    from ._ss_netns import NamespaceError, in_namespace
+
+    try:
+        return in_namespace(o.net, o.netns, fs, lambda netns: _show(o, fs, netns, out, err))
+    except UsageError as exc:
+        err.write(message(_PROG, str(exc)))
+        return 2
+    except NamespaceError as exc:
+        err.write(message(_PROG, str(exc)))
+        return 1
+
+
+def _show(o: Options, fs: "ProcFS", netns: "NetnsSpec", out: IO[str], err: IO[str]) -> int:
+    """The summary (-s) and the table of the namespace ``netns`` (the library's ``netns=``)."""
+    if o.summary:
+        status = _summary(o, fs, netns, out, err)
+        if status is not None:
+            return status
     ephemeral = fs.local_port_range()
     flt: Optional["Filter"] = None
     if o.filter_words:
@@ -220,12 +275,14 @@ def _run(o: Options, out: IO[str], err: IO[str]) -> int:
         o,
         None if flt is None else flt.states,
         None if flt is None else flt.families,
-        live=fs.is_live() if o.kernel_details else True,
+        # sock_diag answers for this process's namespace, and for -N's (asked from a
+        # thread inside it: procnet.cli._ss_netns), not for --netns's
+        live=((fs.is_live() or fs.has_sock_diag()) and o.netns is None) if o.kernel_details else True,
     )
     if selection.nothing:
         err.write("procnet ss: no %s to show with such filter.\n" % selection.nothing)
         return 0
-    records, from_kernel = _records(selection, o, fs, flt)
+    records, from_kernel = _records(selection, o, fs, flt, netns)
     if o.kernel_details and not from_kernel and selection.protos:
         err.write(message(_PROG, "-%s: no TCP info or memory counters to show: they come from the kernel's "
                                  "sock_diag answer, and these sockets were read from the text tables of %s"
@@ -236,13 +293,66 @@ def _run(o: Options, out: IO[str], err: IO[str]) -> int:
         records.sort(key=order)
     from .._proc import ProcFS
 
-    renderer = Renderer(o, ephemeral, ProcFS.clock_ticks(), from_kernel)
-    shown = _shown(records, selection)
-    if o.json:
-        _write_json(shown, renderer, out)
+    cgroups = None
+    if o.extended and (fs.is_live() or fs.stored_cgroup_paths() is not None):  # a bundle: its own map
+        from ._ss_cgroup import CgroupPaths
+
+        cgroups = CgroupPaths(fs)
+    renderer = Renderer(o, ephemeral, ProcFS.clock_ticks(), from_kernel, cgroups)
+    if netns == "all" and not o.json:
+        _write_sections(records, renderer, selection, o, out)
+    elif o.json:
+        _write_json(_shown(records, selection), renderer, out)
     else:
-        _write_table(shown, renderer, selection, o, out)
+        _write_table(_shown(records, selection), renderer, selection, o, out)
     return 0
+
+
+def _summary(o: Options, fs: "ProcFS", netns: "NetnsSpec", out: IO[str], err: IO[str]) -> Optional[int]:
+    """-s: the summary; the exit status when that is all there is to do (ss: -s without a
+    table, a family or a FILTER), else None (the table follows)."""
+    if netns == "all":
+        err.write(message(_PROG, "-s counts the sockets of one network namespace: give --netns PID, "
+                                 "-N NAME, or neither (this process's)"))
+        return 2
+    _write_summary(fs, netns, out, err)
+    return 0 if o.default_tables and not o.filter_words else None
+
+
+def _write_sections(records: List["Socket"], renderer: Renderer, selection: Selection, o: Options,
+                    out: IO[str]) -> None:
+    """``--netns all``: a table per network namespace, in the order their first rows come,
+    each under a line ``netns: net:[INODE]`` (its ``ns/net`` link), as ``ip -all netns
+    exec ss`` heads each namespace's output with ``netns: NAME``."""
+    groups: Dict[Optional[int], List["Socket"]] = {}
+    for rec in records:
+        groups.setdefault(rec.netns, []).append(rec)
+    records.clear()
+    for ns, members in groups.items():
+        out.write("netns: %s\n" % ("net:[%d]" % ns if ns is not None else "?"))
+        _write_table(_shown(members, selection), renderer, selection, o, out)
+
+
+def _write_summary(fs: "ProcFS", netns: "NetnsSpec", out: IO[str], err: IO[str]) -> None:
+    """ss -s: the kernel's counters of the namespace (:mod:`procnet.cli._ss_summary`). A file
+    that cannot be read counts 0 and is named on stderr, as ss goes on without it."""
+    from .._errors import ProcNetError
+    from ._ss_summary import read_sockstat, snmp_value, summary_text
+
+    pid = netns if isinstance(netns, int) else None
+    texts: List[Optional[str]] = []
+    for table in ("sockstat", "sockstat6", "snmp"):
+        try:
+            texts.append(fs.read_net_text(table, pid))
+        except (OSError, ProcNetError) as exc:
+            err.write(message(_PROG, "-s: %s" % exc))
+            texts.append(None)
+    for table, text in (("sockstat", texts[0]), ("snmp", texts[2])):
+        if text is None:
+            where = fs.net_dir(pid)
+            err.write(message(_PROG, "-s: no %s in %s: its counters print as 0" % (table, where)))
+    estab = snmp_value(texts[2], "Tcp:", "CurrEstab")
+    out.write(summary_text(read_sockstat(texts[0], texts[1]), estab or 0))
 
 
 def _proc_root(o: Options, err: IO[str]) -> Optional["ProcFS"]:
@@ -289,7 +399,7 @@ def _compile_filter(o: Options, ephemeral: Tuple[int, int], err: IO[str]) -> Opt
 
 
 def _records(
-    selection: Selection, o: Options, fs: "ProcFS", flt: Optional["Filter"]
+    selection: Selection, o: Options, fs: "ProcFS", flt: Optional["Filter"], netns: "NetnsSpec" = None
 ) -> Tuple[List["Socket"], bool]:
     """The selected sockets, and whether they came from sock_diag with the kernel's
     details (-i, -m). Only NetlinkUnavailable sends -i/-m to the text tables."""
@@ -303,10 +413,14 @@ def _records(
             cast("ProtoSpec", list(selection.protos)),
             state=selection.states,
             owners=o.processes,
+            # --json -p: the owners' cmdline, uid and cgroup too (a file or three more
+            # per owning process, which the table does not print)
+            details=o.processes and o.json,
             root=fs.root,
             filter=flt if flt is not None and flt.expression is not None else None,
             backend=backend,
             tcp_info=selection.tcp_info,
+            netns=netns,
         ).run()
 
     try:
