@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 import os
 from collections import Counter
-from typing import Dict, Iterable, List, NamedTuple, Optional, Sequence, Set, Tuple
+from typing import Dict, Iterable, List, Mapping, NamedTuple, Optional, Sequence, Set, Tuple
 
 from ._records import InetSocket, IPAddress, Owner, Socket, TcpState, UnixSocket
 from ._vocab import NODE_EXPORTER_STATE
@@ -68,6 +68,9 @@ class Snapshot(NamedTuple):
     backend: str = "proc"
     version: str = ""
     duration: float = 0.0
+    #: TCP listeners' memory counters (``skmem``) by inode, from a listeners-only dump:
+    #: the connections are read without them (their drops are not reported)
+    listen_memory: Mapping[int, Tuple[int, ...]] = {}
 
 
 class Family:
@@ -147,9 +150,11 @@ def state_label(state: TcpState) -> str:
 class _Listener:
     """One listener identity: every LISTEN socket with that netns, family, address, port."""
 
-    __slots__ = ("netns", "family", "address", "port", "members", "owners")
+    __slots__ = ("netns", "family", "address", "port", "members", "owners", "memory")
 
-    def __init__(self, rec: InetSocket) -> None:
+    def __init__(self, rec: InetSocket, memory: Mapping[int, Tuple[int, ...]]) -> None:
+        #: listeners' skmem by inode, where the records were read without it
+        self.memory = memory
         self.netns = _netns(rec)
         self.family = _family(rec)
         self.address = _address(rec)
@@ -175,24 +180,27 @@ class _Listener:
         """Σ sk_drops over the members; None when any member's is unknown."""
         total = 0
         for rec in self.members:
-            if rec.skmem is None or len(rec.skmem) < 9:
+            skmem = rec.skmem if rec.skmem is not None else self.memory.get(rec.inode)
+            if skmem is None or len(skmem) < 9:
                 return None
-            total += rec.skmem[8]
+            total += skmem[8]
         return total
 
     def rank(self) -> Tuple[int, int, int]:
         return (self.fullest().rx_queue, self.drops() or 0, self.port)
 
 
-def listeners(tcp: Iterable[InetSocket]) -> Dict[Tuple[str, str, str, int], _Listener]:
-    """The LISTEN sockets grouped by identity."""
+def listeners(tcp: Iterable[InetSocket], memory: Mapping[int, Tuple[int, ...]] = {}
+              ) -> Dict[Tuple[str, str, str, int], _Listener]:
+    """The LISTEN sockets grouped by identity (``memory``: their skmem by inode, where the
+    records do not carry it)."""
     out: Dict[Tuple[str, str, str, int], _Listener] = {}
     for rec in tcp:
         if rec.state is _LISTEN:
             ident = (_netns(rec), _family(rec), _address(rec), rec.local.port)
             group = out.get(ident)
             if group is None:
-                group = out[ident] = _Listener(rec)
+                group = out[ident] = _Listener(rec, memory)
             group.add(rec)
     return out
 
@@ -429,7 +437,7 @@ def build(snapshot: Snapshot, options: Options = Options()) -> List[Family]:
             tcp.append(rec)
         elif rec.proto in _UDP:
             udp.append(rec)
-    groups = listeners(tcp)
+    groups = listeners(tcp, snapshot.listen_memory)
     listen, dropped = _listen_families(list(groups.values()), options.max_series)
     data = [_state_family(tcp, snapshot.namespaces)]
     data += _connection_families(tcp, _Served(groups.values()), options)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Iterable, List, Literal, Optional, Set, Tuple, Union
+from typing import Dict, Iterable, List, Literal, Optional, Set, Tuple, Union
 
 from . import __version__
 
@@ -27,7 +27,7 @@ from ._errors import ParseError
 from ._metrics import CONTENT_TYPE, Family, Options, Snapshot, build, render
 from ._proc import DEFAULT_ROOT, ProcFS
 from ._query import Proto, Query
-from ._records import Socket
+from ._records import InetSocket, Socket
 
 NETNS_CHOICES = ("host", "all")
 #: every table: TCP, UDP, UDP-Lite, raw and unix (``procnet_process_sockets`` counts them all)
@@ -46,15 +46,22 @@ def _options(max_series: int, outbound_ports: Iterable[int], udp_include_ephemer
 
 
 def _read(root: str, netns: Optional[Literal["all"]], errors: List[str]) -> Tuple[List[Socket], Optional[bool], str]:
-    """Every socket of the namespace(s) with owners and skmem; (records, owners_complete, backend)."""
+    """Every socket of the namespace(s) with owners; (records, owners_complete, backend)."""
     def on_error(exc: ParseError) -> None:
         errors.append(str(exc))
 
-    query: Query[Socket] = Query(ALL, root=root, netns=netns, skmem=True, on_error=on_error)
+    query: Query[Socket] = Query(ALL, root=root, netns=netns, on_error=on_error)
     backend = "netlink" if query._use_netlink() else "proc"
     records = query.run()
     report = records.report
     return list(records), (report.complete if report is not None else None), backend
+
+
+def _listen_memory(root: str) -> Dict[int, Tuple[int, ...]]:
+    """The TCP listeners' memory counters (their drop counts) by inode, from sock_diag: one
+    small dump of LISTEN sockets, so the connections need not carry them."""
+    query: Query[InetSocket] = Query("tcp", root=root, state="listen", owners=False, skmem=True)
+    return {rec.inode: rec.skmem for rec in query.run() if rec.skmem is not None}
 
 
 def snapshot(root: Union[str, "os.PathLike[str]"] = DEFAULT_ROOT, netns: str = "host") -> Snapshot:
@@ -66,6 +73,7 @@ def snapshot(root: Union[str, "os.PathLike[str]"] = DEFAULT_ROOT, netns: str = "
     fs = ProcFS(root)
     errors: List[str] = []
     records, complete, backend = _read(root, None, errors)
+    memory = _listen_memory(root) if backend == "netlink" else {}
     if netns == "all":
         own = {rec.netns for rec in records}
         # The other namespaces through <root>/<pid>/net (text tables: no limits, no drops).
@@ -87,6 +95,7 @@ def snapshot(root: Union[str, "os.PathLike[str]"] = DEFAULT_ROOT, netns: str = "
         backend=backend,
         version=__version__,
         duration=time.monotonic() - start,
+        listen_memory=memory,
     )
 
 

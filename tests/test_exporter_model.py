@@ -396,3 +396,14 @@ def test_two_namespaces_fixture_with_netns_all() -> None:
 def test_bad_netns() -> None:
     with pytest.raises(ValueError):
         exporter.snapshot(FIXTURES, "some")
+
+
+def test_listener_drops_from_the_listeners_only_dump() -> None:
+    a = listener("0.0.0.0", 80, drops=None)
+    b = listener("0.0.0.0", 80, drops=None)
+    memory = {a.inode: (0,) * 8 + (5,), b.inode: (0,) * 8 + (6,)}
+    fam = build(snap([a, b], listen_memory=memory))
+    assert list(rows(fam, "procnet_tcp_listen_drops_total").values()) == [11]
+    # one member missing from the dump (it appeared between the two reads): unknown, no series
+    fam = build(snap([a, b], listen_memory={a.inode: memory[a.inode]}))
+    assert rows(fam, "procnet_tcp_listen_drops_total") == {}
