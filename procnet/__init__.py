@@ -72,6 +72,7 @@ _LAZY: Dict[str, str] = {
     "Timer": "_records",
     "UnixFlag": "_records",
     "UnixSocket": "_records",
+    "wait_listening": "_wait",
 }
 
 # A literal list, so that type checkers see what ``from procnet import X`` may take (a
@@ -122,6 +123,7 @@ __all__ = [
     "service_port",
     "sockets",
     "to_jsonable",
+    "wait_listening",
     "__version__",
 ]
 
@@ -162,6 +164,7 @@ if TYPE_CHECKING:
         UnixFlag,
         UnixSocket,
     )
+    from ._wait import wait_listening
 
 
 if not TYPE_CHECKING:

@@ -30,6 +30,7 @@ RANK = {
     "_capture": 5,
     "_query": 5,
     "exporter": 5,
+    "_wait": 5,
     "prometheus": 6,
     "cli": 6,
     "__init__": 7,
