@@ -3,7 +3,6 @@ beside it) and its owners' (``Owner.cgroup``, ``Process.cgroup``, in ``--json``)
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import shutil
@@ -17,6 +16,7 @@ from typing import Any, Dict, List, Optional
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_cli_ss import real_ss, run_ss
 from test_parse_netlink import done, inet_diag_msg, sock, tcp_info
 
 import procnet
@@ -27,16 +27,6 @@ from procnet.cli._ss_cgroup import CgroupPaths, cgroup2_mount, walk_ids
 
 SS = shutil.which("ss")
 
-
-def run_ss(*args: str) -> "tuple[int, str, str]":
-    out, err = io.StringIO(), io.StringIO()
-    rc = ss.run(list(args), out, err)
-    return rc, out.getvalue(), err.getvalue()
-
-
-def real_ss(*args: str) -> str:
-    assert SS is not None
-    return subprocess.run([SS, *args], stdout=subprocess.PIPE, text=True, timeout=20, check=True).stdout
 
 
 # -- the attribute -----------------------------------------------------------------------------
