@@ -196,6 +196,8 @@ def _run_isolated(argv: List[str], cwd: str) -> "subprocess.CompletedProcess[str
         (["capture", "--help"], 0, "usage: procnet capture"),
         (["--help"], 0, "procnet capture"),
         (["--version"], 0, "procnet "),
+        (["wait", "-t", "0", ":1"], 1, ""),
+        (["exporter", "--textfile", "m.prom", "--root", os.path.join(FIXTURES, "owners-forked-listener")], 0, ""),
         (["ss", "--no-such-flag"], 2, ""),
         (["no-such-command"], 2, ""),
     ],
@@ -244,6 +246,8 @@ def pyz(tmp_path_factory: pytest.TempPathFactory) -> str:
     [
         (["ss", "-tln"], 0, "State"),
         (["--version"], 0, "procnet "),
+        (["wait", "-t", "0", ":1"], 1, ""),
+        (["exporter", "--textfile", "m.prom", "--root", os.path.join(FIXTURES, "owners-forked-listener")], 0, ""),
         (["ss", "--no-such-flag"], 2, ""),
         (["lsof", "-p", "999999999"], 1, ""),
         ([], 2, ""),

@@ -4,14 +4,22 @@ Each option is a :class:`Flag`: how its argument attaches (:class:`Takes`) and a
 function that returns the :class:`Options` with the argument applied. lsof's spellings:
 letters cluster after one ``-`` (``-nP``, ``-tnPi:80``); an option that takes a value
 ends the cluster and takes the rest of the word or, when that is empty, the next
-argument (``-p1,2``, ``-p 1,2``); ``-i``'s address is optional, so ``-i`` takes the
-next argument only when it reads as an address (``-i TCP``, but ``-i /tmp/x`` is ``-i``
-and a PATH); whole-word options (``--json``, ``--root DIR`` / ``--root=DIR``, ``-h``,
-``-v``) do not cluster. Adding an option is adding a row to :data:`LETTERS` or
-:data:`WORDS` (and a line to :data:`USAGE`).
+argument (``-p1,2``, ``-p 1,2``); the values of ``-i`` and ``-s`` are optional, so they
+take the next argument only when it does not start with ``-`` or ``+`` (``-i TCP``; as in
+lsof, ``-i /tmp/x`` is a bad address, not a bare ``-i`` and a PATH); ``+d`` / ``+D`` take
+a directory; whole-word options (``--json``, ``--root DIR`` / ``--root=DIR``,
+``--netns all``, ``-h``, ``-v``) do not cluster. Adding an option is adding a row to
+:data:`LETTERS`, :data:`WORDS` or :data:`PLUS` (and a line to :data:`USAGE`).
+
+An argument lsof itself refuses is refused with lsof 4.95's own words (after the program
+name) and its exit status 1: :class:`LsofError`, which holds every such message of the
+command line, as lsof reports each bad argument before giving up. What only procnet
+refuses (an unknown option, a ``-c`` regular expression, ``--root`` without a directory)
+is a :class:`UsageError` with exit status 2 and a message saying what to write instead.
 
 Nothing here reads a file, except that a service name in ``-i :ssh`` is looked up in the
-services table (a lookup function can be passed instead, as tests do).
+services table (a lookup function can be passed instead, as tests do) and a login name in
+``-u`` in the password database (:func:`login_uid`), as lsof looks them up.
 """
 
 from __future__ import annotations
@@ -19,18 +27,25 @@ from __future__ import annotations
 import enum
 import ipaddress
 import re
-from dataclasses import dataclass, replace
-from typing import Any, Callable, Dict, FrozenSet, List, NamedTuple, Optional, Sequence, Set, Tuple
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable, Dict, FrozenSet, List, Literal, NamedTuple, Optional, Sequence, Set, Tuple, Union
+
+from .._vocab import LSOF_TCP_STATE
 
 USAGE = """\
-usage: procnet lsof [-i [46][proto][@host][:port]]... [-U] [-p PID[,PID|^PID]]
-                    [-u USER[,USER|^USER]] [-c [^]NAME]... [-d FD[,FD|^FD]] [-a]
-                    [-P] [-n] [-t] [--json] [--root DIR] [PATH...]
+usage: procnet lsof [-i [46][proto][@host][:port]]... [-s [TCP:STATE[,STATE]]] [-U]
+                    [-p PID[,PID|^PID]] [-u USER[,USER|^USER]] [-c [^]NAME]...
+                    [-d FD[,FD|^FD]] [-a] [-P] [-n] [-t] [+d DIR] [+D DIR] [--json]
+                    [--netns all|PID] [--root DIR] [PATH...]
 
-Open files of processes, as lsof lists them (never opening or stat()ing them).
+Open files of processes, as lsof lists them (never opening them).
 
   -i SPEC   internet sockets: -i, -i4, -i6, -iTCP, -i :22, -i UDP@127.0.0.1:53,
             -i TCP:1-1024,8080, -i @[::1]:443 (repeatable; any -i may match)
+  -s TCP:STATE[,STATE]  sockets in these states only: -iTCP -sTCP:LISTEN;
+            -sTCP:^LISTEN leaves them out (lsof's names; UDP sockets are
+            ESTABLISHED when connected, else CLOSE, as lsof on Linux has them)
+  -s        the SIZE column: sizes only, no offsets
   -U        unix sockets
   -p PIDS   processes by pid: -p 1234,5678 or -p ^1234 to exclude
   -u USERS  processes by login name or uid (^ to exclude)
@@ -39,7 +54,10 @@ Open files of processes, as lsof lists them (never opening or stat()ing them).
   -a        a file must match every selection (default: any)
   -P        numeric ports         -n   numeric host addresses
   -t        pids only, one per line
+  +d DIR    files open in DIR and its entries; +D DIR: its whole tree
   --json    one JSON object per row (JSON Lines)
+  --netns all|PID  the socket tables of every network namespace, or of PID's
+            (a procnet extension; default: procnet's own namespace)
   --root DIR  read this proc root (default: the live one)
   PATH      processes that have PATH open (a file, directory or unix socket path)
 """
@@ -54,7 +72,30 @@ COMM_MAX = 15
 
 
 class UsageError(Exception):
-    """A command line procnet lsof cannot run; the message says what to write instead."""
+    """A command line procnet lsof cannot run; the message says what to write instead.
+    Exit status 2."""
+
+    status = 2
+
+    @property
+    def lines(self) -> Tuple[str, ...]:
+        """The messages, one a line (without the program name)."""
+        return (str(self),)
+
+
+class LsofError(UsageError):
+    """Arguments lsof itself refuses: lsof's messages, one per bad argument, in the order
+    of the command line. Exit status 1, as lsof's."""
+
+    status = 1
+
+    def __init__(self, *lines: str) -> None:
+        super().__init__("\n".join(lines))
+        self._lines = tuple(lines)
+
+    @property
+    def lines(self) -> Tuple[str, ...]:
+        return self._lines
 
 
 # -- -i [46][protocol][@hostname|hostaddr][:service|port] ------------------------------------
@@ -74,12 +115,17 @@ ServicePort = Callable[[str, Optional[str]], Optional[int]]
 _PROTO_END = re.compile(r"[@:]")
 
 
+#: lsof's -i protocols (arg.c enter_network_address)
+INET_PROTOS = ("tcp", "udp", "udplite")
+
+
 def parse_inet_spec(text: str, service_port: Optional[ServicePort] = None) -> InetSpec:
     """lsof's ``-i`` address: ``[46][protocol][@hostname|hostaddr][:service|port]``.
 
-    The protocol is TCP or UDP (any case); an IPv6 address is written in brackets
-    (``@[::1]``); ports are a comma list of numbers, ranges (``1-1024``) and service
-    names. Raises ValueError saying what is accepted.
+    The protocol is TCP, UDP or UDPLITE (any case); an IPv6 address is written in
+    brackets (``@[::1]``); ports are a comma list of numbers, ranges (``1-1024``) and
+    service names. A port above 65535 is accepted and matches nothing, as in lsof.
+    Raises ValueError with lsof 4.95's message (arg.c enter_network_address).
 
     >>> parse_inet_spec("4TCP@127.0.0.1:22,80-81")
     InetSpec(version=4, proto='tcp', host='127.0.0.1', ports=((22, 22), (80, 81)))
@@ -92,78 +138,79 @@ def parse_inet_spec(text: str, service_port: Optional[ServicePort] = None) -> In
     proto_text = _PROTO_END.split(s, 1)[0]
     proto: Optional[str] = proto_text.lower() or None
     s = s[len(proto_text) :]
-    if proto is not None and proto not in ("tcp", "udp"):
-        raise ValueError("-i %s: unknown protocol %r; write TCP or UDP, e.g. -i TCP:22" % (text, proto))
+    if proto is not None and proto not in INET_PROTOS:
+        raise ValueError("unknown protocol name (%s) in: -i %s" % (proto_text, text))
     host: Optional[str] = None
-    if s.startswith("@["):
-        host, s = _bracketed_host(text, s[2:], version)
-    elif s.startswith("@"):
-        host, s = _named_host(text, s[1:], version)
+    if s.startswith("@"):
+        host, s = _host(text, s[1:], version)
     ports: Optional[Tuple[Tuple[int, int], ...]] = None
-    if s.startswith(":"):
-        ports = tuple(_port_item(text, item, proto, service_port) for item in s[1:].split(","))
-        s = ""
     if s:
-        raise ValueError("-i %s: unexpected %r; write [46][TCP|UDP][@host][:port]" % (text, s))
+        if not s.startswith(":") or s == ":":
+            raise ValueError("unacceptable port specification in: -i %s" % text)
+        items = s[1:].split(",")
+        if items[-1] == "":
+            items.pop()  # a trailing comma ends the list, as in lsof
+        ports = tuple(_port_item(text, item, proto, service_port) for item in items)
     return InetSpec(version, proto, host, ports)
 
 
-def _bracketed_host(text: str, s: str, version: Optional[int]) -> Tuple[str, str]:
-    """``[IPv6]`` after ``@[``: (the address, the text after ``]``)."""
-    end = s.find("]")
-    if end < 0:
-        raise ValueError("-i %s: unterminated [IPv6 address]; write e.g. -i @[::1]:22" % text)
-    host = s[:end]
-    try:
-        ip = ipaddress.ip_address(host)
-    except ValueError:
-        raise ValueError("-i %s: %r is not an IPv6 address" % (text, host)) from None
-    if ip.version != 6:
-        raise ValueError("-i %s: brackets hold an IPv6 address; write -i @%s for IPv4" % (text, host))
-    if version == 4:
-        raise ValueError("-i %s: an IPv6 address with -i4; drop the 4 or use an IPv4 address" % text)
-    return host, s[end + 1 :]
-
-
-def _named_host(text: str, s: str, version: Optional[int]) -> Tuple[str, str]:
-    """A host name or IPv4 address after ``@``: (the host, the text from ``:`` on)."""
+def _host(text: str, s: str, version: Optional[int]) -> Tuple[str, str]:
+    """The address or name after ``@``: (the host, the text from ``:`` on)."""
+    unacceptable = "unacceptable Internet address in: -i %s" % text
+    if s.startswith("["):
+        end = s.rfind("]")
+        if version == 4:
+            raise ValueError("IPv6 addresses are prohibited: -i %s" % text)
+        try:
+            ip = ipaddress.IPv6Address(s[1:end]) if end > 0 else None
+        except ValueError:
+            ip = None
+        if ip is None:
+            raise ValueError(unacceptable)
+        # kept as written: lsof refuses [::] and reads [::ffff:a.b.c.d] as IPv4, which
+        # inet_match's unmapped comparison makes the same
+        return s[1:end], s[end + 1 :]
     end = s.find(":")
     host = s if end < 0 else s[:end]
     if not host:
-        raise ValueError("-i %s: empty host after '@'; write e.g. -i @127.0.0.1" % text)
+        raise ValueError(unacceptable)
+    if version == 6 and _IPV4.match(host):
+        raise ValueError("IPv4 addresses are prohibited: -i %s" % text)
     if not all(c.isalnum() or c in ".-_" for c in host):
-        raise ValueError("-i %s: %r is not a host name or IPv4 address (IPv6 goes in brackets)" % (text, host))
-    if version == 6:
-        try:
-            ipaddress.ip_address(host)
-        except ValueError:
-            pass  # a name: it may have an IPv6 address
-        else:
-            raise ValueError("-i %s: an IPv4 address with -i6; drop the 6 or use an IPv6 address" % text)
+        # no resolver knows such a name; lsof's message for one it cannot resolve
+        raise ValueError("unknown host name (%s) in: -i %s" % (host, text))
     return host, "" if end < 0 else s[end:]
 
 
+_IPV4 = re.compile(r"[0-9]{1,3}(\.[0-9]{1,3}){3}\Z")
+#: a port or a range as lsof reads one (digits, at most one "-"); 10 digits at most, so
+#: that int() never meets a number it refuses (lsof's int would wrap)
+_PORTS = re.compile(r"([0-9]{1,10})(?:-([0-9]{0,10}))?\Z")
+
+
 def _port_item(text: str, item: str, proto: Optional[str], service_port: Optional[ServicePort]) -> Tuple[int, int]:
+    """One item of the port list: a number, a range, or a service name (a word that does
+    not start with an ASCII digit, ``-`` included: lsof's rule)."""
     if not item:
-        raise ValueError("-i %s: empty port; write e.g. -i :22 or -i :1-1024" % text)
-    lo_text, dash, hi_text = item.partition("-")
-    if dash and _NUMBER.match(lo_text) and _NUMBER.match(hi_text):
-        lo, hi = int(lo_text), int(hi_text)
-        if lo > hi or hi > 65535:
-            raise ValueError("-i %s: bad port range %r; write LOW-HIGH within 0-65535" % (text, item))
+        raise ValueError("invalid service name: -i %s" % text)
+    if "0" <= item[0] <= "9":
+        m = _PORTS.match(item)
+        if m is None:
+            raise ValueError("unacceptable port specification in: -i %s" % text)
+        lo = int(m.group(1))
+        hi = lo if m.group(2) is None else int(m.group(2) or "0")
+        if hi < lo:
+            raise ValueError("unacceptable port specification in: -i %s" % text)
         return lo, hi
-    if _NUMBER.match(item):
-        port = int(item)
-        if port > 65535:
-            raise ValueError("-i %s: port %d is above 65535" % (text, port))
-        return port, port
     if service_port is None:
         from .._services import service_port as lookup
 
         service_port = lookup
     found = service_port(item, proto)
     if found is None:
-        raise ValueError("-i %s: unknown service %r; write a port number instead" % (text, item))
+        if proto is None:
+            raise ValueError("unknown service %s in: -i %s" % (item, text))
+        raise ValueError("unknown service %s for %s in: -i %s" % (item, proto, text))
     return int(found), int(found)
 
 
@@ -248,6 +295,8 @@ class Options:
 
     #: -i, one per option (a bare -i is the spec with every part None)
     inet: Tuple[InetSpec, ...] = ()
+    #: each -i's text as written (for lsof's messages)
+    inet_texts: Tuple[str, ...] = field(default=(), compare=False)
     #: -U
     unix: bool = False
     pids: FrozenSet[int] = frozenset()
@@ -262,6 +311,15 @@ class Options:
     fds: Optional[FdSet] = None
     #: -a: a file must match every selection (else any)
     and_: bool = False
+    #: -s TCP:STATE,...: the kernel's TCP state numbers to list, and (``^``) to leave out
+    tcp_states: FrozenSet[int] = frozenset()
+    not_tcp_states: FrozenSet[int] = frozenset()
+    #: -s alone: the SIZE column (sizes only, no offsets)
+    size: bool = False
+    #: +d DIR / +D DIR: (the directory as written, True for +D's whole tree)
+    dirs: Tuple[Tuple[str, bool], ...] = ()
+    #: --netns: None (procnet's namespace), "all", or a pid
+    netns: Union[None, Literal["all"], int] = None
     numeric_ports: bool = False
     numeric_hosts: bool = False
     terse: bool = False
@@ -270,6 +328,8 @@ class Options:
     paths: Tuple[str, ...] = ()
     help: bool = False
     version: bool = False
+    #: lsof's messages for the arguments it refuses (parse_args raises them as LsofError)
+    errors: Tuple[str, ...] = ()
 
     @property
     def inet_given(self) -> bool:
@@ -295,18 +355,100 @@ def _add_pids(o: Options, text: Optional[str]) -> Options:
     return replace(o, pids=o.pids | {int(p) for p in yes}, not_pids=o.not_pids | {int(p) for p in no})
 
 
+def login_uid(name: str) -> Optional[int]:
+    """The uid of a login name (the password database, as lsof's getpwnam), None when unknown."""
+    import pwd
+
+    try:
+        return pwd.getpwnam(name).pw_uid
+    except (KeyError, UnicodeEncodeError, ValueError):
+        return None
+
+
+def _refuse(o: Options, text: str) -> Options:
+    """``o`` with one more of lsof's messages (see :class:`LsofError`)."""
+    return replace(o, errors=o.errors + (text,))
+
+
 def _add_users(o: Options, text: Optional[str]) -> Options:
     yes, no = _id_list("u", text or "", False)
+    for item in (text or "").split(","):  # in the order written, as lsof reports them
+        name = item[1:] if item.startswith("^") else item
+        if not _NUMBER.match(name) and login_uid(name) is None:
+            o = _refuse(o, "can't get UID for %s" % name)
     return replace(o, users=o.users | yes, not_users=o.not_users | no)
 
 
 def _add_inet(o: Options, text: Optional[str]) -> Options:
     if text is None:
-        return replace(o, inet=o.inet + (InetSpec(None, None, None, None),))
+        return replace(o, inet=o.inet + (InetSpec(None, None, None, None),), inet_texts=o.inet_texts + ("",))
     try:
-        return replace(o, inet=o.inet + (parse_inet_spec(text),))
+        return replace(o, inet=o.inet + (parse_inet_spec(text),), inet_texts=o.inet_texts + (text,))
     except ValueError as exc:
-        raise UsageError(str(exc)) from None
+        return _refuse(o, str(exc))
+
+
+#: lsof's TCP state names (dialects/linux/dsock.c build_IPstates), upper case -> number
+TCP_STATE_NUMBERS: Dict[str, int] = {name: number for number, name in LSOF_TCP_STATE.items()}
+
+
+def _add_states(o: Options, text: Optional[str]) -> Options:
+    """``-s PROTO:STATE[,STATE]...`` as lsof 4.95 reads it (arg.c enter_state_spec); ``-s``
+    alone asks for the SIZE column. Every bad name is reported, as lsof does."""
+    if text is None:
+        return replace(o, size=True)
+    proto = text[:4].upper()
+    if proto not in ("TCP:", "UDP:"):
+        return _refuse(o, 'unknown -s protocol: "%s"' % text)
+    if not text[4:]:
+        return _refuse(o, "no %s state names in: %s" % (proto[:3], text))
+    if proto == "UDP:":  # Linux has no UDP state names (lsof keeps UDP's in TCP's numbers)
+        return _refuse(o, "no UDP state names available: %s" % text)
+    items = text[4:].split(",")
+    if items[-1] == "":
+        items.pop()  # a trailing comma ends the list
+    for item in items:
+        o = _add_state(o, text, item)
+    return o
+
+
+def _add_state(o: Options, text: str, item: str) -> Options:
+    exclude = item.startswith("^")
+    name = item[1:] if exclude else item
+    number = TCP_STATE_NUMBERS.get(name.upper())
+    if not name:
+        return _refuse(o, "NULL TCP state name in: %s" % text)
+    if number is None:
+        return _refuse(o, "unknown TCP state name: %s" % name)
+    if number in (o.not_tcp_states if exclude else o.tcp_states):
+        return _refuse(o, "duplicate TCP %sclusion: %s" % ("ex" if exclude else "in", name))
+    if exclude:
+        return replace(o, not_tcp_states=o.not_tcp_states | {number})
+    return replace(o, tcp_states=o.tcp_states | {number})
+
+
+def _state_conflicts(o: Options) -> Options:
+    """lsof's check once every -s is read: a state both listed and left out."""
+    for number in sorted(o.tcp_states & o.not_tcp_states):
+        o = _refuse(o, "can't include and exclude TCP state: %s" % LSOF_TCP_STATE[number])
+    return o
+
+
+def _add_dir(recursive: bool) -> Callable[[Options, Optional[str]], Options]:
+    def apply(o: Options, text: Optional[str]) -> Options:
+        if not text or text.startswith(("-", "+")):
+            return _refuse(o, "+d not followed by a directory path")  # lsof says +d for +D too
+        return replace(o, dirs=o.dirs + ((text, recursive),))
+
+    return apply
+
+
+def _set_netns(o: Options, text: Optional[str]) -> Options:
+    if text == "all":
+        return replace(o, netns="all")
+    if text is not None and _NUMBER.match(text):
+        return replace(o, netns=int(text))
+    raise UsageError("--netns takes all or a pid, not %r; write --netns all or --netns 1234" % (text,))
 
 
 _REGEX = re.compile(r"/.*/[bix]*\Z", re.S)
@@ -365,7 +507,7 @@ class Takes(enum.Enum):
     #: required: the rest of the word, else the next argument whatever it is (``-p1,2``, ``-p 1,2``)
     VALUE = "value"
     #: optional: the rest of the word, else the next argument when it does not start with
-    #: ``-`` or ``+`` and the option accepts it (``-iTCP``, ``-i TCP``, ``-i``)
+    #: ``-`` or ``+`` (``-iTCP``, ``-i TCP``, ``-i``, ``-s``)
     OPTIONAL = "optional"
     #: a whole-word option's value: the next argument, or after ``=`` (``--root DIR``, ``--root=DIR``)
     NEXT_OR_EQUALS = "next-or-equals"
@@ -391,6 +533,7 @@ LETTERS: Dict[str, Flag] = {
     "c": Flag(Takes.VALUE, _add_command, "-c needs a command name; write e.g. -c sshd"),
     "d": Flag(Takes.VALUE, _add_fds, "-d needs a list; write e.g. -d 0-2,cwd"),
     "a": Flag(Takes.NOTHING, _setter("and_")),
+    "s": Flag(Takes.OPTIONAL, _add_states),
     "P": Flag(Takes.NOTHING, _setter("numeric_ports")),
     "n": Flag(Takes.NOTHING, _setter("numeric_hosts")),
     "t": Flag(Takes.NOTHING, _setter("terse")),
@@ -409,11 +552,22 @@ WORDS: Dict[str, Flag] = {
     "--version": _VERSION,
     "--json": Flag(Takes.NOTHING, _setter("json")),
     "--root": Flag(Takes.NEXT_OR_EQUALS, _set_root, "--root needs a directory; write --root /host/proc"),
+    "--netns": Flag(Takes.NEXT_OR_EQUALS, _set_netns, "--netns needs all or a pid; write --netns all"),
+}
+
+#: lsof's ``+`` options procnet takes (other words starting with ``+`` are PATHs); their
+#: value is the rest of the word or the next argument
+PLUS: Dict[str, Flag] = {
+    "+d": Flag(Takes.VALUE, _add_dir(False)),
+    "+D": Flag(Takes.VALUE, _add_dir(True)),
 }
 
 
 def parse_args(argv: Sequence[str]) -> Options:
     """lsof's argument conventions: ``-nP``, ``-i:22``, ``-i :22``, ``-p1,2``, ``-tnPi:80``.
+
+    Raises :class:`UsageError` at the first option procnet does not know, and
+    :class:`LsofError` with every message lsof would print for the arguments it refuses.
 
     >>> parse_args(["-nPi:80", "-p1,^2"]).not_pids
     frozenset({2})
@@ -425,14 +579,30 @@ def parse_args(argv: Sequence[str]) -> Options:
         arg = args[i]
         i += 1
         if arg == "--":
-            return replace(o, paths=o.paths + tuple(args[i:]))
+            o = replace(o, paths=o.paths + tuple(args[i:]))
+            break
         if arg in WORDS or arg.startswith("--"):
             o, i = _word(o, arg, args, i)
         elif arg.startswith("-") and arg != "-":
             o, i = _letters(o, arg, args, i)
+        elif arg[:2] in PLUS:
+            o, i = _plus(o, arg, args, i)
         else:
             o = replace(o, paths=o.paths + (arg,))
+    o = _state_conflicts(o)
+    if o.errors:
+        raise LsofError(*o.errors)
     return o
+
+
+def _plus(o: Options, arg: str, args: List[str], i: int) -> Tuple[Options, int]:
+    """``+d DIR`` / ``+D DIR`` (or ``+dDIR``) at ``args[i - 1]``: (the options, the next index)."""
+    flag = PLUS[arg[:2]]
+    if len(arg) > 2:
+        return flag.apply(o, arg[2:]), i
+    if i < len(args):
+        return flag.apply(o, args[i]), i + 1
+    return flag.apply(o, None), i
 
 
 def _word(o: Options, arg: str, args: List[str], i: int) -> Tuple[Options, int]:
@@ -479,9 +649,8 @@ def _letter_value(o: Options, flag: Flag, attached: str, args: List[str], i: int
             raise UsageError(flag.missing)
         return flag.apply(o, args[i]), i + 1
     if i < len(args) and not args[i].startswith(("-", "+")):
-        try:
-            return flag.apply(o, args[i]), i + 1
-        except UsageError:
-            pass  # not this option's argument: a PATH after a bare -i
+        # lsof's rule: the next word is the value unless it starts with - or + (so
+        # `-i /tmp/x` is a bad -i address there too, not a bare -i and a PATH)
+        return flag.apply(o, args[i]), i + 1
     return flag.apply(o, None), i
 

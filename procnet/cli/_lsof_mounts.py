@@ -65,10 +65,12 @@ def mount_of_path(mounts: Dict[int, Mount], path: str) -> Optional[Mount]:
 
 
 class MapEntry(NamedTuple):
-    device: str
+    device: str  # "major,minor" as lsof prints it
     inode: int
-    path: str
+    path: str  # without the " (deleted)" mark
     deleted: bool
+    #: the first mapping's address range (``start-end``, hex), its name in ``map_files/``
+    addresses: str = ""
 
 
 def parse_maps(data: bytes) -> List[MapEntry]:
@@ -92,5 +94,6 @@ def parse_maps(data: bytes) -> List[MapEntry]:
         seen.add((device, inode))
         path = os.fsdecode(parts[5])
         deleted = path.endswith(" (deleted)")
-        out.append(MapEntry(device, inode, path[: -len(" (deleted)")] if deleted else path, deleted))
+        path = path[: -len(" (deleted)")] if deleted else path
+        out.append(MapEntry(device, inode, path, deleted, parts[0].decode("ascii", "replace")))
     return out

@@ -9,6 +9,12 @@ apply first, to every file; then the selections (``-p``, ``-u``, ``-c``, ``-d``,
 ``-d ^FD`` is a selection like the others (the descriptors not listed), so ``-p 1 -d
 ^3`` lists every file of pid 1 and every other process's files but its descriptor 3,
 as lsof does.
+
+``-s TCP:STATE`` (dialects/linux/dsock.c) is an exclusion too: a TCP, UDP or UDP-Lite
+socket whose state is left out (``^STATE``), or not listed when states are listed, is
+not shown, whatever selects it; on Linux a UDP socket's state is in TCP's numbers (a
+connected one ESTABLISHED, another CLOSE) and lsof filters it by the TCP names. Every
+listed state is a search item: one that no listed socket is in makes the exit status 1.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from typing import TYPE_CHECKING, Callable, Dict, FrozenSet, Iterable, List, Opt
 
 from .._records import InetSocket, UnixSocket
 from ._lsof_args import FdSet, InetSpec, Options
+from .render import lsof_text
 
 if TYPE_CHECKING:
     from .._query import Proto
@@ -47,8 +54,19 @@ class Selection:
     fds: Optional[FdSet] = None
     inet: Tuple[InetSpec, ...] = ()
     unix: bool = False
-    #: absolute, normalized
+    #: absolute, normalized: the PATHs, and the files +d / +D found (each a search item)
     paths: Tuple[str, ...] = ()
+    #: +d / +D directories matched by their text (where they could not be walked: a
+    #: proc root that is not the live one): (absolute, normalized, True for the tree)
+    dir_prefixes: Tuple[Tuple[str, bool], ...] = ()
+    #: :attr:`paths` as a set (+D can make thousands of them)
+    path_set: FrozenSet[str] = field(default=frozenset(), compare=False)
+    #: a path of :attr:`paths` -> its name as the command line wrote it, where that differs
+    #: (lsof's NAME for the file: ``sub/x`` for ``+D sub``)
+    path_names: Dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+    #: -s: TCP state numbers to list (empty: every state) and to leave out
+    tcp_states: FrozenSet[int] = frozenset()
+    not_tcp_states: FrozenSet[int] = frozenset()
     not_pids: FrozenSet[int] = frozenset()
     not_users: FrozenSet[str] = frozenset()
     not_commands: Tuple[str, ...] = ()
@@ -74,20 +92,38 @@ _SOCKET_PROTOS: Dict[Tuple[Optional[str], Optional[int]], Tuple[Proto, ...]] = {
     ("udp", None): ("udp",),
     ("udp", 4): ("udp4",),
     ("udp", 6): ("udp6",),
+    ("udplite", None): ("udplite",),
+    ("udplite", 4): ("udplite4",),
+    ("udplite", 6): ("udplite6",),
     (None, None): ("tcp", "udp", "udplite", "raw"),
     (None, 4): ("tcp4", "udp4", "udplite4", "raw4"),
     (None, 6): ("tcp6", "udp6", "udplite6", "raw6"),
 }
 
 
-def select(o: Options, cwd: str = "/") -> Selection:
+def absolute(path: str, cwd: str) -> str:
+    """``path`` made absolute from ``cwd`` and normalized (as readlink texts are)."""
+    return posixpath.normpath(posixpath.join(cwd, path))
+
+
+def select(o: Options, cwd: str = "/", files: Optional[Sequence[Tuple[str, str]]] = None) -> Selection:
     """The selection of a command line; relative PATHs are taken from ``cwd``.
+
+    ``files``: the files to search for, (absolute path, name as written), when the caller
+    checked the PATHs and walked the +d / +D directories; by default the PATHs, and the
+    directories are matched by their text.
 
     >>> from procnet.cli._lsof_args import parse_args
     >>> select(parse_args(["-a", "-p", "1", "-iTCP"])).criteria
     ('pid', 'inet')
     """
-    paths = tuple(posixpath.normpath(posixpath.join(cwd, p)) for p in o.paths)
+    if files is None:
+        files = [(absolute(p, cwd), p) for p in o.paths]
+        prefixes = tuple((absolute(d, cwd), tree) for d, tree in o.dirs)
+    else:
+        prefixes = ()
+    paths = tuple(path for path, _ in files)
+    names = {path: name for path, name in files if name != path}
     active = {
         "pid": bool(o.pids),
         "user": bool(o.users),
@@ -95,7 +131,7 @@ def select(o: Options, cwd: str = "/") -> Selection:
         "fd": o.fds is not None,
         "inet": bool(o.inet),
         "unix": o.unix,
-        "path": bool(paths),
+        "path": bool(paths or prefixes),
     }
     criteria = tuple(name for name in CRITERIA if active[name])
     socket_kinds = {"inet", "unix"}
@@ -116,6 +152,11 @@ def select(o: Options, cwd: str = "/") -> Selection:
         inet=o.inet,
         unix=o.unix,
         paths=paths,
+        dir_prefixes=prefixes,
+        path_set=frozenset(paths),
+        path_names=names,
+        tcp_states=o.tcp_states,
+        not_tcp_states=o.not_tcp_states,
         not_pids=o.not_pids,
         not_users=o.not_users,
         not_commands=o.not_commands,
@@ -141,7 +182,9 @@ def _protos_of(specs: Iterable[InetSpec]) -> Tuple[Proto, ...]:
 def inet_match(spec: InetSpec, rec: InetSocket, hosts: Dict[str, Tuple[IPAddress, ...]]) -> bool:
     """True when the inet socket ``rec`` is one ``-i spec`` asks for: its family,
     protocol, either end's address (``hosts`` gives a host's addresses) and either end's
-    port."""
+    port. Raw sockets are never among them: lsof's -i lists TCP and UDP (and UDP-Lite) only."""
+    if rec.proto == "raw":
+        return False
     if spec.version is not None and rec.family != (socket.AF_INET if spec.version == 4 else socket.AF_INET6):
         return False
     if spec.proto is not None and rec.proto != spec.proto:
@@ -180,7 +223,34 @@ def _fd_wanted(s: Selection, row: Row) -> bool:
 
 def _path_wanted(s: Selection, row: Row) -> bool:
     path = row.path
-    return path is not None and any(path == p or path == p + " (deleted)" for p in s.paths)
+    if path is None:
+        return False
+    if path.endswith(" (deleted)"):
+        path = path[: -len(" (deleted)")]
+    return path in s.path_set or any(_under(path, d, tree) for d, tree in s.dir_prefixes)
+
+
+def searched_name(s: Selection, row: Row) -> Row:
+    """``row`` with lsof's NAME for a file searched for: the name the command line wrote."""
+    written = s.path_names.get(row.path) if row.path is not None else None
+    return row if written is None else row._replace(name=lsof_text(written))
+
+
+def _under(path: str, directory: str, tree: bool) -> bool:
+    """True when ``path`` is ``directory``, in it (``+d``) or below it (``+D``)."""
+    if path == directory:
+        return True
+    head = directory.rstrip("/") + "/"
+    return path.startswith(head) and (tree or "/" not in path[len(head) :])
+
+
+def _state_excluded(s: Selection, row: Row) -> bool:
+    """True when -s leaves out the row's socket (see the module docstring)."""
+    rec = row.socket
+    if not isinstance(rec, InetSocket) or rec.proto not in ("tcp", "udp", "udplite"):
+        return False
+    state = int(rec.state)
+    return state in s.not_tcp_states or (bool(s.tcp_states) and state not in s.tcp_states)
 
 
 #: criterion -> does the row match it
@@ -208,6 +278,8 @@ def wanted(s: Selection, row: Row) -> bool:
     """True when lsof lists ``row`` under the selection ``s``."""
     if excluded(s, row.process):
         return False
+    if (s.tcp_states or s.not_tcp_states) and _state_excluded(s, row):
+        return False
     if not s.criteria:
         return True
     if s.and_:
@@ -218,12 +290,17 @@ def wanted(s: Selection, row: Row) -> bool:
 def exit_status(s: Selection, rows: Sequence[Row]) -> int:
     """0 when every search item found something, else 1 (lsof's exit status).
 
-    Nothing listed while something was searched for is 1; without -a, so is a pid
-    (``-p``) or a command name (``-c``) that no listed file belongs to.
+    Nothing listed while something was searched for is 1; so is a file searched for (a
+    PATH, what +d / +D found) that no row names, a listed ``-s`` state no socket is in,
+    and, without -a, a pid (``-p``) or a command name (``-c``) no listed file belongs to.
     """
-    searched = any(name in SEARCHES for name in s.criteria)
+    searched = bool(s.tcp_states) or any(name in SEARCHES for name in s.criteria)
     if not rows:
         return 1 if searched else 0
+    if s.tcp_states - {int(row.socket.state) for row in rows if isinstance(row.socket, InetSocket)}:
+        return 1
+    if _paths_missing(s, rows):
+        return 1  # under -a too (lsof main.c checks its files whatever -a says)
     if s.and_:
         return 0
     if s.pids - {row.process.pid for row in rows}:
@@ -232,4 +309,14 @@ def exit_status(s: Selection, rows: Sequence[Row]) -> int:
     if any(not any(comm.startswith(c) for comm in comms) for c in s.commands):
         return 1
     return 0
+
+
+def _paths_missing(s: Selection, rows: Sequence[Row]) -> bool:
+    """True when a file searched for (a PATH, a file +d / +D found) is in no row, as lsof
+    counts it."""
+    if not s.paths:
+        return False
+    seen = {row.path[: -len(" (deleted)")] if row.path.endswith(" (deleted)") else row.path
+            for row in rows if row.path is not None}
+    return any(p not in seen for p in s.paths)
 

@@ -17,7 +17,9 @@ class _Parser(argparse.ArgumentParser):
         from .render import escape_text
 
         if message:
-            super()._print_message("\n".join(escape_text(line) for line in message.split("\n")), file)
+            # Written here, not by argparse, which swallows the OSError of a full disk or a
+            # closed pipe: procnet.cli.main turns it into one line and a status.
+            (file or sys.stderr).write("\n".join(escape_text(line) for line in message.split("\n")))
 
 
 def main(argv: Optional[List[str]] = None) -> int:

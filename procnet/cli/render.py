@@ -524,6 +524,9 @@ def format_lsof_table(
     Each row holds the keys ``command pid user fd mode lock type device size_off node
     name`` (already escaped). ``command_width`` is the COMMAND column's width when the
     caller sized it as lsof does (:func:`lsof_command_len`), else the longest command.
+    A row may also hold ``tid`` and ``taskcmd`` (a thread's id, and its name unescaped):
+    when some row has them, lsof's TID and TASKCMD columns follow PID (print.c
+    print_file: TASKCMD escaped and cut as COMMAND is, at most 9 characters).
     """
     titles = (("command", "COMMAND"), ("pid", "PID"), ("user", "USER"), ("type", "TYPE"),
               ("device", "DEVICE"), ("size_off", "SIZE/OFF"), ("node", "NODE"))
@@ -536,23 +539,56 @@ def format_lsof_table(
         fd_w = max(fd_w, len(r["fd"]) + 2)
     if command_width is not None:
         w["command"] = max(command_width, w["command"])
+    task = lsof_task_columns(rows)
     out: List[str] = []
     if header and rows:
         out.append(
-            "%-*s %*s %*s %*s   %*s %*s %*s %*s %s"
-            % (w["command"], "COMMAND", w["pid"], "PID", w["user"], "USER", fd_w - 2, "FD",
+            "%-*s %*s%s %*s %*s   %*s %*s %*s %*s %s"
+            % (w["command"], "COMMAND", w["pid"], "PID", task.title(), w["user"], "USER", fd_w - 2, "FD",
                w["type"], "TYPE", w["device"], "DEVICE", w["size_off"], "SIZE/OFF",
                w["node"], "NODE", "NAME")
         )
     for r in rows:
         out.append(
-            "%-*s %*s %*s %*s%s%s %*s %*s %*s %*s %s"
-            % (w["command"], r["command"], w["pid"], r["pid"], w["user"], r["user"],
+            "%-*s %*s%s %*s %*s%s%s %*s %*s %*s %*s %s"
+            % (w["command"], r["command"], w["pid"], r["pid"], task.cells(r), w["user"], r["user"],
                fd_w - 2, r["fd"], r["mode"] or " ", r["lock"] or " ", w["type"], r["type"],
                w["device"], r["device"], w["size_off"], r["size_off"], w["node"], r["node"],
                r["name"])
         )
     return "".join(line + "\n" for line in out)
+
+
+TASKCMD_LIMIT = 9  # lsof's TaskCmdLim: TASKCMD shows the first 9 printed characters
+
+
+class LsofTaskColumns:
+    """lsof's TID and TASKCMD columns for a set of rows: each shown when some row has a
+    value, TID right-aligned, TASKCMD left-aligned (print.c print_file)."""
+
+    def __init__(self, tid_width: int, cmd_width: int) -> None:
+        #: 0 when the column is not shown
+        self.tid_width = tid_width
+        self.cmd_width = cmd_width
+
+    def title(self) -> str:
+        text = " %*s" % (self.tid_width, "TID") if self.tid_width else ""
+        return text + (" %-*s" % (self.cmd_width, "TASKCMD") if self.cmd_width else "")
+
+    def cells(self, row: Dict[str, str]) -> str:
+        text = " %*s" % (self.tid_width, row.get("tid", "")) if self.tid_width else ""
+        if self.cmd_width:
+            text += " %-*s" % (self.cmd_width, lsof_command(row.get("taskcmd", ""), self.cmd_width))
+        return text
+
+
+def lsof_task_columns(rows: Sequence[Dict[str, str]]) -> LsofTaskColumns:
+    """The TID and TASKCMD columns ``rows`` need (none when no row is a thread's)."""
+    tids = [r["tid"] for r in rows if r.get("tid")]
+    names = [r["taskcmd"] for r in rows if r.get("taskcmd")]
+    tid_width = max([len("TID")] + [len(t) for t in tids]) if tids else 0
+    cmd_width = max([len("TASKCMD")] + [min(lsof_command_len(n), TASKCMD_LIMIT) for n in names]) if names else 0
+    return LsofTaskColumns(tid_width, cmd_width)
 
 
 # -- names of hosts -----------------------------------------------------------------------
@@ -674,6 +710,7 @@ __all__ = [
     "escape_text",
     "filter_error_text",
     "format_lsof_table",
+    "lsof_task_columns",
     "lsof_command",
     "lsof_command_len",
     "lsof_text",

@@ -149,6 +149,7 @@ if TYPE_CHECKING:
     from .._proc import ProcFS
     from .._query import NetnsSpec, ProtoSpec
     from .._records import IPAddress, Socket
+    from ._ss_cgroup import CgroupPaths
 
 USAGE = """\
 usage: procnet ss [-tuwx46] [-l|-a] [-nrpeoimsHO] [-N NAME | --netns all|PID] [--json] [--root DIR] [FILTER...]
@@ -231,7 +232,12 @@ def run(argv: Sequence[str], out: IO[str], err: IO[str]) -> int:
         return _run(o, out, err)
     except BrokenPipeError:
         raise  # the reader left: procnet.cli.main ends quietly
-    except (ProcNetError, OSError) as exc:
+    except ProcNetError as exc:
+        err.write(message(_PROG, str(exc)))
+        return 1
+    except OSError as exc:
+        if exc.filename is None:
+            raise  # the output cannot be written (/dev/full): procnet.cli.main says so in one line
         # a file of the proc root that cannot be read, a malformed table or netlink reply:
         # its name escaped, the file, line and reason of a ParseError
         err.write(message(_PROG, str(exc)))
@@ -291,21 +297,28 @@ def _show(o: Options, fs: "ProcFS", netns: "NetnsSpec", out: IO[str], err: IO[st
         # Sorting before dropping the unix kinds not asked for keeps the same order (the
         # sort is stable), and sorts the query's own list in place.
         records.sort(key=order)
-    from .._proc import ProcFS
+    _write(records, Renderer(o, ephemeral, fs.clock_ticks(), from_kernel, _cgroups(o, fs)), selection, o, netns, out)
+    return 0
 
-    cgroups = None
-    if o.extended and (fs.is_live() or fs.stored_cgroup_paths() is not None):  # a bundle: its own map
+
+def _cgroups(o: Options, fs: "ProcFS") -> Optional["CgroupPaths"]:
+    """-e's cgroup id -> path resolver: the live machine's cgroup2 mount, or a bundle's own map."""
+    if o.extended and (fs.is_live() or fs.stored_cgroup_paths() is not None):
         from ._ss_cgroup import CgroupPaths
 
-        cgroups = CgroupPaths(fs)
-    renderer = Renderer(o, ephemeral, ProcFS.clock_ticks(), from_kernel, cgroups)
+        return CgroupPaths(fs)
+    return None
+
+
+def _write(records: List["Socket"], renderer: Renderer, selection: Selection, o: Options, netns: "NetnsSpec",
+           out: IO[str]) -> None:
+    """The rows: one table, one per namespace (--netns all), or JSON objects."""
     if netns == "all" and not o.json:
         _write_sections(records, renderer, selection, o, out)
     elif o.json:
         _write_json(_shown(records, selection), renderer, out)
     else:
         _write_table(_shown(records, selection), renderer, selection, o, out)
-    return 0
 
 
 def _summary(o: Options, fs: "ProcFS", netns: "NetnsSpec", out: IO[str], err: IO[str]) -> Optional[int]:

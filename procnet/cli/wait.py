@@ -236,6 +236,8 @@ def _write(out: IO[str], err: IO[str], text: str) -> int:
     try:
         out.write(text)
         out.flush()
+    except BrokenPipeError:
+        raise  # the reader left: procnet.cli.main ends quietly, as for every command
     except OSError as exc:
         from .render import message
 
