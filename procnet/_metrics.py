@@ -25,10 +25,12 @@ from __future__ import annotations
 
 import math
 import os
+import socket
 from collections import Counter
 from typing import Dict, Iterable, List, Mapping, NamedTuple, Optional, Sequence, Set, Tuple
 
-from ._records import InetSocket, IPAddress, Owner, Socket, TcpState, UnixSocket
+from ._parse.netlink import peek_inet
+from ._records import InetSocket, Owner, Socket, TcpState, UnixSocket
 from ._vocab import NODE_EXPORTER_STATE
 
 #: the label values of one series, in the order of its family's ``labels``
@@ -239,17 +241,39 @@ def _listen_families(groups: Sequence[_Listener], max_series: int) -> Tuple[List
 # --- connections -------------------------------------------------------------------------
 
 
+_AF_INET = socket.AF_INET
+_MAPPED = bytes(10) + b"\xff\xff"
+
+
+def _address_bytes(packed: bytes) -> bytes:
+    """An address as compared here: 4 bytes for IPv4 (an IPv4-mapped IPv6 one too), else 16."""
+    return packed[12:] if len(packed) == 16 and packed[:12] == _MAPPED else packed
+
+
+def _ends(rec: InetSocket) -> Tuple[int, int, bytes, int, int]:
+    """(local port, remote port, local address bytes (:func:`_address_bytes`), rx_queue,
+    tx_queue) of a connection: from its sock_diag message where the record still holds it
+    (:func:`~procnet._parse.netlink.peek_inet`: the record is not decoded), else its fields."""
+    peeked = peek_inet(rec)
+    if peeked is None:
+        local = rec.local
+        return local.port, rec.remote.port, _address_bytes(local.ip.packed), rec.rx_queue, rec.tx_queue
+    lport, rport, src, rx, tx = peeked
+    return lport, rport, (src[:4] if rec.family == _AF_INET else _address_bytes(src)), rx, tx
+
+
 class _Served:
     """Which listener serves a local address:port, per namespace (wildcard and dual-stack aware).
 
-    Addresses are compared as address objects (an IPv4-mapped one as its IPv4 address),
-    never written out: :meth:`find` runs once per connection."""
+    Addresses are compared as bytes (an IPv4-mapped one as its IPv4 address), never
+    written out nor decoded: :meth:`find` runs once per connection."""
 
     def __init__(self, groups: Iterable[_Listener]) -> None:
-        self._by: Dict[Tuple[Optional[int], int], List[Tuple[IPAddress, bool, Optional[bool], _Listener]]] = {}
+        self._by: Dict[Tuple[Optional[int], int], List[Tuple[bytes, bool, Optional[bool], _Listener]]] = {}
         for g in groups:
             member = g.members[0]
-            entry = (member.local.unmapped_ip, member.local.ip.is_unspecified, member.v6only, g)
+            ip = member.local.ip
+            entry = (_address_bytes(ip.packed), ip.is_unspecified, member.v6only, g)
             self._by.setdefault((member.netns, g.port), []).append(entry)
         for entries in self._by.values():
             entries.sort(key=lambda e: e[1])  # exact addresses before wildcards
@@ -257,16 +281,14 @@ class _Served:
     def __bool__(self) -> bool:
         return bool(self._by)
 
-    def find(self, rec: InetSocket) -> Optional[_Listener]:
-        local = rec.local
-        entries = self._by.get((rec.netns, local.port))
+    def find(self, netns: Optional[int], port: int, address: bytes) -> Optional[_Listener]:
+        entries = self._by.get((netns, port))
         if not entries:
             return None
-        ip = local.unmapped_ip
-        v4 = ip.version == 4
-        for listen_ip, wildcard, v6only, group in entries:
+        v4 = len(address) == 4
+        for listen_address, wildcard, v6only, group in entries:
             if not wildcard:
-                if listen_ip == ip:
+                if listen_address == address:
                     return group
             elif group.family == "ipv4" and v4 or group.family == "ipv6" and (not v4 or not v6only):
                 return group
@@ -298,19 +320,19 @@ def _connection_families(tcp: Sequence[InetSocket], served: _Served, options: Op
     find = served.find if served else None
     for rec in tcp:
         state = rec.state
-        if state is _LISTEN:
+        if state is _LISTEN or (find is None and outbound is None):
             continue
-        group = find(rec) if find is not None else None
+        lport, port, address, rx, tx = _ends(rec)
+        group = find(rec.netns, lport, address) if find is not None else None
         if group is not None:
             key = (group, state)
             by_state[key] = by_state.get(key, 0) + 1
             sums = queues.get(group)
             if sums is None:
                 sums = queues[group] = [0, 0]
-            sums[0] += rec.rx_queue
-            sums[1] += rec.tx_queue
+            sums[0] += rx
+            sums[1] += tx
         elif outbound is not None:
-            port = rec.remote.port
             if port in wanted:
                 okey = (rec.netns, port, state)
                 out[okey] = out.get(okey, 0) + 1

@@ -152,11 +152,13 @@ class Collector:
         from .. import _metrics, exporter
 
         s = self.settings
-        snap = exporter.snapshot(s.root, s.netns)
-        for line in snap.errors:
-            self.err.write(message(PROG, line))
         options = _metrics.Options(s.max_series, s.outbound_ports, s.udp_include_ephemeral, s.unix_listeners)
-        return _metrics.render(_metrics.build(snap, options))
+        with exporter.paused_gc():
+            snap = exporter.snapshot(s.root, s.netns)
+            families = _metrics.build(snap, options)
+        for line in snap.errors:
+            self.err.write(message(PROG, escape_text(line)))
+        return _metrics.render(families)
 
     def enter(self) -> bool:
         """Take a place in the queue; False when it is full."""
