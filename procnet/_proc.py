@@ -882,6 +882,28 @@ class ProcFS:
         except (OSError, ProcNetError):
             return None
 
+    def shares_callers_netns(self) -> bool:
+        """True when sock_diag answers for this root as for the caller: the root is the live
+        proc, or another live proc mount (``/host/proc`` in a container run with hostPID
+        and hostNetwork) whose ``self`` is this very process and whose network namespace
+        (the nsfs inode ``<root>/self/ns/net`` leads to) is the calling thread's. A capture,
+        a fixture tree (its links lead nowhere) or another namespace's proc is not."""
+        if self.manifest:
+            return False
+        if self.is_live():
+            return True
+        try:
+            if os.readlink(os.path.join(self.root, "self")) != str(os.getpid()):
+                return False
+            theirs = os.stat(os.path.join(self.root, "self", "ns", "net"))
+            try:
+                mine = os.stat("/proc/thread-self/ns/net")
+            except OSError:
+                mine = os.stat("/proc/self/ns/net")
+        except OSError:
+            return False
+        return (theirs.st_dev, theirs.st_ino) == (mine.st_dev, mine.st_ino)
+
     def local_port_range(self) -> Tuple[int, int]:
         """``net.ipv4.ip_local_port_range`` under the root (or a capture's record); the
         kernel's default (32768, 60999) when it cannot be read: missing, not two port

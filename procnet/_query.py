@@ -494,7 +494,7 @@ class Query(Generic[_S]):
         if self.backend == "proc":
             return False
         own = self.netns in (None, "self") or self.netns == threading.get_native_id()
-        live = own and self.fs.is_live()
+        live = own and self.fs.shares_callers_netns()  # the live proc, or /host/proc with hostPID+hostNetwork
         if self.backend == "netlink":
             if not live and self._replays():
                 return False  # a capture's stored answers stand in for the kernel's

@@ -188,7 +188,9 @@ def container_args() -> List[str]:
 
 def test_daemonset_args_run_the_exporter(tmp_path: Any) -> None:
     args = container_args()
-    assert args[:3] == ["-m", "procnet", "exporter"] and "--root" not in args  # see the YAML's comment
+    assert args[:3] == ["-m", "procnet", "exporter"]
+    assert args[args.index("--root") + 1] == "/host/proc"  # the node's proc, mounted below
+    assert "mountPath: /host/proc" in daemonset_text() and "path: /proc" in daemonset_text()
     with open(DOCKERFILE, encoding="utf-8") as f:
         assert 'ENTRYPOINT ["python3"]' in f.read().split("\n")  # so args start at "-m"
     target = tmp_path / "procnet.prom"
