@@ -8,7 +8,8 @@ each scenario with an ``expected.json``, reads it with ``procnet.sockets("all", 
 owners=<manifest "owners", default False>)`` and compares ``procnet.to_jsonable`` of
 every record with the expected list, exactly; every record must also survive pickling (every protocol) and copying. The enums' values,
 known and unknown to this version (``TcpState(99)``), must pickle, copy, and print as their
-names (``str``/``format``). Prints one summary line; exits 1 on any mismatch, 2 on a usage error.
+names (``str``/``format``). The exporter's text (``procnet.exporter.exposition``) is made for
+every scenario too. Prints one summary line; exits 1 on any mismatch, 2 on a usage error.
 
 It proves the vendoring promise: copy ``procnet/`` alone next to any Python 3.8+ and it
 reads the same tables to the same records (tests/test_vendoring.py runs it that way under
@@ -125,6 +126,26 @@ def check_enums(procnet):
     return failures
 
 
+def check_exporter(procnet, fixtures):
+    """The exporter's text for every scenario: the model and its rendering run here too."""
+    import importlib
+
+    exporter = importlib.import_module(procnet.__name__ + ".exporter")
+    failures = []
+    for name in sorted(os.listdir(fixtures)):
+        root = os.path.join(fixtures, name)
+        if not os.path.exists(os.path.join(root, "expected.json")):
+            continue
+        try:
+            text = exporter.exposition(root=root, netns="host")
+        except Exception as exc:  # reported, not raised: the summary line names it
+            failures.append("EXPORTER %s: %s: %s" % (name, type(exc).__name__, exc))
+            continue
+        if not text.endswith("\n") or "procnet_tcp_sockets{" not in text or "procnet_exporter_info{" not in text:
+            failures.append("EXPORTER %s: unexpected text %r" % (name, text[:200]))
+    return failures
+
+
 def main(argv):
     lib, fixtures = CHECKOUT, os.path.join(CHECKOUT, "fixtures")
     args = list(argv)
@@ -148,8 +169,9 @@ def main(argv):
         return 1
     scenarios, sockets, failures = check(procnet, fixtures)
     failures.extend("ENUM " + f for f in check_enums(procnet))
+    failures.extend(check_exporter(procnet, fixtures))
     for failure in failures:
-        print(("" if failure.startswith("ENUM ") else "MISMATCH ") + failure, file=sys.stderr)
+        print(("" if failure.startswith(("ENUM ", "EXPORTER ")) else "MISMATCH ") + failure, file=sys.stderr)
     if scenarios == 0:
         failures.append("no fixtures found")
     print(
