@@ -322,7 +322,7 @@ class _Waiter:
             return False
         from ._query import _netlink_available
 
-        live = self.fs.is_live()
+        live = self.fs.shares_callers_netns()  # as procnet.listening decides (Query._use_netlink)
         if self.backend == "netlink" and not (live and _netlink_available()):
             from ._parse.netlink import NetlinkUnavailable
 

@@ -255,6 +255,23 @@ def test_routes_and_methods() -> None:
         srv.server_close()
 
 
+def test_an_idle_connection_lets_go_of_its_thread() -> None:
+    handler = cli._handler(_Slow())
+    assert handler.timeout == 30  # type: ignore[attr-defined]
+    handler.timeout = 0.3  # type: ignore[attr-defined]
+    srv = cli._bind("127.0.0.1", 0, handler)
+    threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    try:
+        with socket.create_connection(("127.0.0.1", srv.server_address[1]), timeout=10) as idle:
+            idle.sendall(b"GET /metr")  # a request never finished
+            started = time.monotonic()
+            assert idle.recv(100) == b""  # closed by the server
+            assert time.monotonic() - started < 5
+    finally:
+        srv.shutdown()
+        srv.server_close()
+
+
 def test_cannot_bind_exits_1(tmp_path: Any) -> None:
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))

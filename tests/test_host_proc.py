@@ -46,7 +46,9 @@ q = Query("tcp", root=sys.argv[1], state="listen", port=port, owners=False)
 recs = list(q.run())
 from procnet import exporter
 text = exporter.exposition(root=sys.argv[1])
+found = procnet.wait_listening(port, root=sys.argv[1], backend="netlink", timeout=5, owners=False)
 print(json.dumps({"netlink": q._use_netlink(), "backlog": [r.listen_backlog for r in recs],
+                  "wait": found.listen_backlog,
                   "limit": 'port="%d",comm="python' % port in text and "procnet_tcp_listen_queue_limit{" in text,
                   "backend": "backend=\"netlink\"" in text}))
 """
@@ -65,4 +67,4 @@ def test_a_second_live_proc_mount_answers_through_sock_diag(tmp_path: "os.PathLi
         pytest.skip("a mount namespace cannot be made here: %s" % res.stderr.strip())
     assert res.returncode == 0, res.stderr
     got = json.loads(res.stdout.strip().splitlines()[-1])
-    assert got == {"netlink": True, "backlog": [7], "limit": True, "backend": True}
+    assert got == {"netlink": True, "backlog": [7], "wait": 7, "limit": True, "backend": True}

@@ -200,3 +200,24 @@ for args in (["-s"], ["-s", "-t", "-n"]):
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=120)
     assert res.returncode == 0, res.stderr
     assert res.stdout.count("SAME") == 2, res.stdout
+
+
+def test_a_hostile_bundles_endless_number_is_no_traceback(tmp_path: "os.PathLike[str]") -> None:
+    huge = "9" * 50000  # past Python's int-from-text limit (4300 digits) and any C long
+    root = _fixture_root(tmp_path, sockstat="sockets: used %s\nTCP: inuse -%s orphan 0 tw 0 alloc 0 mem 0\n"
+                                            % (huge, huge))
+    rc, out, err = _run("-s", "--root", root)
+    assert rc == 0 and err == ""
+    # glibc's strtol saturates at LONG_MAX / LONG_MIN, then %d keeps the low 32 bits
+    assert out.startswith("Total: -1\nTCP:   0 (estab ") and read_sockstat(
+        "sockets: used %s\n" % huge, "").socks == -1
+
+
+@given(st.integers(-(2 ** 70), 2 ** 70))
+def test_scanned_numbers_are_cut_as_c_cuts_them(n: int) -> None:
+    from procnet.cli._ss_summary import _scan_int
+
+    long = max(min(n, 2 ** 63 - 1), -(2 ** 63))
+    expected = long & 0xFFFFFFFF
+    expected -= (1 << 32) if expected >= 1 << 31 else 0
+    assert _scan_int(str(n)) == expected

@@ -15,6 +15,8 @@ so, and so does procnet.
 
 from __future__ import annotations
 
+import re
+
 from typing import Dict, List, NamedTuple, Optional
 
 
@@ -52,22 +54,26 @@ _LINES: Dict[str, List[str]] = {
 }
 
 
+_LONG_MAX = (1 << 63) - 1
+#: an optional sign, then ASCII digits (sscanf's %d)
+_SCANNED = re.compile(r"([+-]?)([0-9]+)")
+
+
 def _scan_int(word: str) -> Optional[int]:
     """sscanf's ``%d`` of a whole word: an optional sign and the leading digits; None when
-    there are none (sscanf then stops: the counter and those after it stay 0). The value
-    wraps to 32 bits as C's int does."""
-    sign = 1
-    if word[:1] in ("+", "-"):
-        sign = -1 if word[0] == "-" else 1
-        word = word[1:]
-    digits = ""
-    for ch in word:
-        if not "0" <= ch <= "9":
-            break
-        digits += ch
-    if not digits:
+    there are none (sscanf then stops: the counter and those after it stay 0). As glibc,
+    the number saturates at the bounds of a long (strtol) and is then cut to C's 32-bit
+    int; a run of digits however long (a hostile bundle) costs no more than its length."""
+    m = _SCANNED.match(word)
+    if m is None:
         return None
-    value = (sign * int(digits)) & 0xFFFFFFFF
+    digits = m.group(2).lstrip("0") or "0"
+    magnitude = int(digits) if len(digits) <= 19 else _LONG_MAX + 1
+    if m.group(1) == "-":
+        value = -magnitude if magnitude <= _LONG_MAX + 1 else -(_LONG_MAX + 1)
+    else:
+        value = min(magnitude, _LONG_MAX)
+    value &= 0xFFFFFFFF
     return value - (1 << 32) if value >= 1 << 31 else value
 
 

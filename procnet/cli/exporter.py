@@ -187,6 +187,9 @@ def _handler(collector: Collector) -> type:
     class Handler(BaseHTTPRequestHandler):
         server_version = "procnet-exporter/" + __version__
         protocol_version = "HTTP/1.1"
+        #: an idle keep-alive connection (or a client that never finishes its request)
+        #: lets go of its thread after this many seconds
+        timeout = 30
 
         def log_message(self, format: str, *args: Any) -> None:  # no access log on stderr
             pass
