@@ -35,7 +35,7 @@ from ._owners import _is_kernel_thread, thread_tables
 from ._parse._common import INET_TABLES
 from ._parse.netlink import NetlinkError, _DumpDecoder, inet_request, unix_request
 from ._parse.process import ns_inode
-from ._proc import CGROUP_PATHS, DEFAULT_ROOT, MANIFEST, SOCK_DIAG_DIR, Denied, Gone, ProcessDir, ProcFS
+from ._proc import CGROUP_PATHS, DEFAULT_ROOT, MANIFEST, SOCK_DIAG_DIR, Denied, Gone, ProcessDir, ProcFS, cgroup2_ids, cgroup2_mount
 
 _TABLES = tuple(INET_TABLES) + ("unix",)
 #: the kernel's socket counters (``ss -s``), copied beside the tables
@@ -188,42 +188,21 @@ def _write_sock_diag(top: BundleDir, fs: ProcFS, netns: Union[None, str, int]) -
 
 def _cgroup2_paths(fs: ProcFS) -> Optional[Dict[str, Any]]:
     """The cgroup2 hierarchy as ``ss -e`` resolves a socket's cgroup id against it
-    (iproute2 lib/cg_map.c): the first cgroup2 mount of the reader's mount table, and
-    every directory's inode number (the cgroup id) -> its path below the mount (``/``
-    for the root), not crossing into other mounts. None without a cgroup2 mount. A
+    (iproute2 lib/cg_map.c; :func:`procnet._proc.cgroup2_mount` and
+    :func:`~procnet._proc.cgroup2_ids`): the first cgroup2 mount of the reader's mount
+    table, and every directory's inode number (the cgroup id) -> its path below the mount
+    (``/`` for the root), not crossing into other mounts. None without a cgroup2 mount. A
     bundle replays ``cgroup:`` with it on any machine (procnet.cli._ss_cgroup)."""
-    import os
-
-    from ._parse.mountinfo import parse_mountinfo
-
     try:
-        mounts = parse_mountinfo(fs._read_mountinfo() or "")
+        mount = cgroup2_mount(fs._read_mountinfo() or "")
     except ParseError:
         return None
-    mount = next((m.mount_point for m in mounts if m.fstype == "cgroup2"), None)
     if mount is None:
         return None
-    paths: Dict[str, str] = {}
-    try:
-        paths[str(os.stat(mount).st_ino)] = "/"
-    except OSError:
+    ids = cgroup2_ids(mount)
+    if not ids:
         return None
-    pending = [mount]
-    while pending:
-        directory = pending.pop()
-        try:
-            entries = list(os.scandir(directory))
-        except OSError:
-            continue  # removed meanwhile, or not readable: as ss's nftw, left out
-        for entry in entries:
-            try:
-                if not entry.is_dir(follow_symlinks=False) or os.path.ismount(entry.path):
-                    continue
-            except OSError:
-                continue
-            paths.setdefault(str(entry.inode()), entry.path[len(mount):])
-            pending.append(entry.path)
-    return {"mount": mount, "paths": paths}
+    return {"mount": mount, "paths": {str(ino): path for ino, path in ids.items()}}
 
 
 def capture(

@@ -16,55 +16,12 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Dict, List, Optional
 
+from .._proc import cgroup2_ids as walk_ids
+from .._proc import cgroup2_mount
 from .render import escape_text
 
 if TYPE_CHECKING:
     from .._proc import ProcFS
-
-
-def cgroup2_mount(mountinfo: Optional[str]) -> Optional[str]:
-    """The mount point of the first cgroup2 mount in a mountinfo text; None without one.
-
-    >>> cgroup2_mount("30 23 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\\n")
-    '/sys/fs/cgroup'
-    """
-    if not mountinfo:
-        return None
-    from .._parse.mountinfo import parse_mountinfo
-
-    for mount in parse_mountinfo(mountinfo):
-        if mount.fstype == "cgroup2":
-            return mount.mount_point
-    return None
-
-
-def walk_ids(mount: str) -> Dict[int, str]:
-    """inode number -> path below ``mount`` of every directory in it, not crossing into
-    other mounts; the root is ``/``. Directories that vanish or cannot be read are left out."""
-    found: Dict[int, str] = {}
-    try:
-        root_stat = os.stat(mount)
-    except OSError:
-        return found
-    found[root_stat.st_ino] = "/"
-    pending: List[str] = [mount]
-    while pending:
-        directory = pending.pop()
-        try:
-            entries = list(os.scandir(directory))
-        except OSError:
-            continue
-        for entry in entries:
-            try:
-                if not entry.is_dir(follow_symlinks=False):
-                    continue
-                if os.path.ismount(entry.path):
-                    continue  # FTW_MOUNT: another file system's tree
-            except OSError:
-                continue
-            found.setdefault(entry.inode(), entry.path[len(mount):])
-            pending.append(entry.path)
-    return found
 
 
 class CgroupPaths:
