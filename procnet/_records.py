@@ -20,8 +20,7 @@ half of a small query's start-up).
 
 One record class decodes lazily: :class:`InetSocket` names in ``_stored`` the fields
 a query reads for every row (proto, family, state, inode, and what the query attaches:
-netns, owners), and ``cgroup_id``, which the netlink parser reads as it builds the record
-(its bytes are not kept); those are slots. The others, in field order (``_LAZY``), live in one
+netns, owners); those are slots. The others, in field order (``_LAZY``), live in one
 tuple in the slot ``_v``. A parser may leave that tuple undecoded: ``_v`` then holds the
 row's source (its text, or its netlink message: a str or bytes, never a tuple) and
 ``_load`` a function that decodes it into the tuple, in ``_LAZY`` order. The first read of
@@ -480,7 +479,7 @@ class InetSocket(_Record):
 
     # Read for every row, and attached by queries: slots of their own. The other fields
     # are decoded on first read (see the module docstring).
-    _stored = ("proto", "family", "state", "inode", "netns", "owners", "owners_complete", "cgroup_id")
+    _stored = ("proto", "family", "state", "inode", "netns", "owners", "owners_complete")
 
     #: ``"tcp"``, ``"udp"``, ``"udplite"`` or ``"raw"``
     proto: str
@@ -885,7 +884,7 @@ def _unix_socket(
 
 def _lazy_inet_socket(
     load: Optional[Callable[[Any], Tuple[Any, ...]]], source: Any, proto: str, family: socket.AddressFamily,
-    state: TcpState, inode: int, cgroup_id: Optional[int] = None,
+    state: TcpState, inode: int,
 ) -> InetSocket:
     s = _new(_InetTwin)
     s._v = source
@@ -897,7 +896,6 @@ def _lazy_inet_socket(
     s.netns = None
     s.owners = ()
     s.owners_complete = None
-    s.cgroup_id = cgroup_id
     s.__class__ = InetSocket
     return s  # type: ignore[no-any-return]
 
@@ -929,13 +927,13 @@ def _checked(cls: Any, build: Callable[..., Any], fallback: Callable[..., Any], 
 
 def _generic_lazy(
     load: Optional[Callable[[Any], Tuple[Any, ...]]], source: Any, proto: str, family: socket.AddressFamily,
-    state: TcpState, inode: int, cgroup_id: Optional[int] = None,
+    state: TcpState, inode: int,
 ) -> InetSocket:
     s = _new(InetSocket)
     _V_SET(s, source)
     _LOAD_SET(s, load)
     for name, value in (("proto", proto), ("family", family), ("state", state), ("inode", inode),
-                        ("netns", None), ("owners", ()), ("owners_complete", None), ("cgroup_id", cgroup_id)):
+                        ("netns", None), ("owners", ()), ("owners_complete", None)):
         _store_slot(s, name, value)
     return s
 
@@ -961,7 +959,7 @@ def fast_constructor(cls: Callable[..., _T]) -> Callable[..., _T]:
 def lazy_constructor(cls: Callable[..., _T]) -> Callable[..., _T]:
     """For :class:`InetSocket`: ``make(load, source, proto, family, state, inode)`` builds a
     record whose other fields ``load(source)`` will decode (a tuple in ``_LAZY`` order)
-    when one of them is first read (``cgroup_id``, stored, may be given after ``inode``). ``source`` is a str or bytes, never a tuple: the slot
+    when one of them is first read. ``source`` is a str or bytes, never a tuple: the slot
     that holds it holds the values once decoded, and their type tells which it is (so
     ``make(None, values, ...)`` builds a record already decoded). ``netns``, ``owners``
     and ``owners_complete`` start empty."""

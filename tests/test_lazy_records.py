@@ -31,7 +31,7 @@ from test_parse_netlink import done, inet_diag_msg, sock, tcp_info
 SETTINGS = settings(max_examples=60, deadline=None)
 HEADER = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
 GOOD = "   0: 0100007F:0016 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 77 1 0000000000000000 100 0 0 10 0"
-KEPT = ("proto", "family", "state", "inode", "netns", "owners", "owners_complete", "cgroup_id")
+KEPT = ("proto", "family", "state", "inode", "netns", "owners", "owners_complete")
 
 
 def _undecoded(rec: InetSocket) -> bool:
@@ -143,13 +143,13 @@ def _message(**attrs: Any) -> bytes:
 
 
 def test_netlink_records_keep_only_the_attributes_they_read() -> None:
-    # SHUTDOWN (8) and SKV6ONLY (11) are read; MARK (15), CGROUP_ID (21), SOCKOPT (22) not.
+    # SHUTDOWN (8), SKV6ONLY (11) and CGROUP_ID (21) are read; MARK (15), SOCKOPT (22) not.
     payload = _message(attrs=[(15, b"\1\0\0\0"), (8, b"\0"), (21, b"\7" * 8), (11, b"\1"), (22, b"\0\0")])
     (rec,) = parse_inet_dump(sock(payload) + done(), "tcp", byteorder="little")
     assert _undecoded(rec) and (rec.state, rec.inode, rec.family) == (TcpState.LISTEN, 4321, socket.AF_INET6)
     kept = rec._v  # type: ignore[attr-defined]
-    assert len(kept) == 72 + 8 + 8 < len(payload)
-    assert (rec.shutdown, rec.v6only, rec.local.port) == (0, True, 80)
+    assert len(kept) == 72 + 8 + 12 + 8 < len(payload)
+    assert (rec.shutdown, rec.v6only, rec.local.port, rec.cgroup_id) == (0, True, 80, 0x0707070707070707)
     assert rec == _eager(rec)
 
 
@@ -157,7 +157,7 @@ def test_lazy_order_is_the_field_order_without_the_stored_fields() -> None:
     # every decoder builds the lazy tuple positionally: this is the order they follow
     names = [f.name for f in dataclasses.fields(InetSocket)]
     assert InetSocket._LAZY == tuple(n for n in names if n not in KEPT)  # type: ignore[attr-defined]
-    assert InetSocket._LAZY[-1] == "cookie" and len(InetSocket._LAZY) == 26  # type: ignore[attr-defined]
+    assert InetSocket._LAZY[-2:] == ("cookie", "cgroup_id") and len(InetSocket._LAZY) == 27  # type: ignore[attr-defined]
 
 
 def test_netlink_records_decode_the_cookie_and_no_text_only_field() -> None:

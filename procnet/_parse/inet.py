@@ -424,6 +424,7 @@ def _row_decoder(is_tcp: bool, family: socket.AddressFamily, byteorder: str) -> 
             None,  # skmem
             None,  # v6only
             None,  # cookie (sock_diag only)
+            None,  # cgroup_id (sock_diag only)
         )
 
     return decode
@@ -497,6 +498,7 @@ DECODED_FIELDS = (
     "local", "remote", "tx_queue", "rx_queue", "timer", "timer_expires", "retransmits", "uid", "probes",
     "refcount", "pointer", "slot", "rto", "ato", "quick_ack", "pingpong", "cwnd", "ssthresh",
     "fastopen_max_qlen", "drops", "listen_backlog", "shutdown", "tcp_info", "skmem", "v6only", "cookie",
+    "cgroup_id",
 )
 
 

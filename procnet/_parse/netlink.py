@@ -764,7 +764,7 @@ _FIELD_ATTRIBUTES = {
     INET_DIAG_SHUTDOWN: 3,
     INET_DIAG_PROTOCOL: 4,
     INET_DIAG_SKV6ONLY: 5,
-    INET_DIAG_CGROUP_ID: 6,  # read as the record is built (_decode_at): not kept
+    INET_DIAG_CGROUP_ID: 6,
 }
 
 if TYPE_CHECKING:
@@ -808,8 +808,6 @@ def _layout_of(order: str, frames: Sequence[_Frame], size: int) -> _Layout:
         if slot is None:
             continue  # MARK, CGROUP_ID, SOCKOPT...: a third of the bytes, not kept
         where[2 * slot : 2 * slot + 2] = rel + 4, length - 4
-        if slot == 6:
-            continue  # the cgroup id: a slot of the record, not kept with the message
         if slot == 0:
             kept = None
         elif kept is not None:
@@ -1100,18 +1098,16 @@ class InetDumpDecoder(_InetDecoder):
         if layout is None or layout[0].unpack_from(data, start + _INET_DIAG_MSG_LEN) != layout[1]:
             layout = self._learn(data, start, end, offset, self._layouts)
         kept = layout[2]
-        cg, cg_len = layout[3][12:14]
-        cgroup_id = self._u64.unpack_from(data, start + cg)[0] if cg >= 0 and cg_len >= 8 else None
         if kept is not None:
             # No struct tcp_info: the record keeps the message (checked whole by
             # _layout) and its other fields are decoded from it when one is first read.
             message = _kept_message(data, start, kept)
             return self._new_socket(
-                self._loader, message, self.proto, _FAMILIES[family], _STATES[state], inode, cgroup_id
+                self._loader, message, self.proto, _FAMILIES[family], _STATES[state], inode
             )
         # With tcp_info: decoded now (its values given in place of a source).
         values = self._fields(data, start, layout, offset)
-        return self._new_socket(None, values, self.proto, _FAMILIES[family], _STATES[state], inode, cgroup_id)
+        return self._new_socket(None, values, self.proto, _FAMILIES[family], _STATES[state], inode)
 
     def peek(self, message: bytes) -> Tuple[int, int, bytes, int, int]:
         """(local port, remote port, local address as 16 bytes (an IPv4 one in the first
@@ -1164,7 +1160,7 @@ class InetDumpDecoder(_InetDecoder):
             _inode,
         ) = self._msg.unpack_from(data, start)
         where = layout[3]
-        _, _, _, _, mem, mem_len, shut, shut_len, _, _, v6, v6_len = where[:12]
+        _, _, _, _, mem, mem_len, shut, shut_len, _, _, v6, v6_len, cg, cg_len = where
         # SHUTDOWN is sent for every full socket and never for a TIME_WAIT or request
         # minisocket (inet_diag_msg_attrs_fill): None here means a minisocket.
         shutdown = None if shut < 0 else data[start + shut] if shut_len else 0
@@ -1246,6 +1242,8 @@ class InetDumpDecoder(_InetDecoder):
             skmem,
             v6only,
             cookie if self._little else _cookie(cookie, "big"),
+            # INET_DIAG_CGROUP_ID (full sockets, Linux 5.7+)
+            self._u64.unpack_from(data, start + cg)[0] if cg >= 0 and cg_len >= 8 else None,
         )
 
     def _with_tcp_info(
