@@ -12,7 +12,6 @@ import functools
 import ipaddress
 import os
 import socket
-import threading
 from typing import (
     TYPE_CHECKING,
     AbstractSet,
@@ -493,7 +492,7 @@ class Query(Generic[_S]):
         sock_diag sockets ask that namespace: ``procnet ss -N``)."""
         if self.backend == "proc":
             return False
-        own = self.netns in (None, "self") or self.netns == threading.get_native_id()
+        own = self.netns in (None, "self") or isinstance(self.netns, int) and self.netns == _native_id()
         live = own and self.fs.shares_callers_netns()  # the live proc, or /host/proc with hostPID+hostNetwork
         if self.backend == "netlink":
             if not live and self._replays():
@@ -816,6 +815,13 @@ class SocketIterator(Iterator[_S]):
 
 
 _NETLINK_OK: Optional[bool] = None
+
+
+def _native_id() -> int:
+    """The calling thread's id (``threading`` imported only here: not on a query's start-up)."""
+    import threading
+
+    return threading.get_native_id()
 
 
 def _netlink_available() -> bool:
