@@ -623,6 +623,9 @@ class ProcFS:
         self._manifest: Optional[Dict[str, Any]] = None
         #: whether kcmp() may compare the tasks under this root (see compares_descriptor_tables)
         self._kcmp_usable: Optional[bool] = None
+        #: the capture's cgroup paths, parsed once (``stored_cgroup_paths``), when read
+        self._cgroup_paths: Optional[Dict[int, str]] = None
+        self._cgroup_paths_read = False
         self._reader_ids: Optional[List[Optional[Tuple[Optional[int], Optional[Tuple[int, ...]]]]]] = None
 
     def __repr__(self) -> str:
@@ -739,7 +742,14 @@ class ProcFS:
         (``<root>/sock_diag/cgroup2.json``), for ``ss -e``'s ``cgroup:``; None when the
         root holds none (a live proc: walk the live hierarchy instead). A file that is not
         JSON, or has no ``paths`` object, is a :class:`~procnet.ProcRootError` naming it;
-        an entry that is not a decimal id and a path string is left out."""
+        an entry that is not a decimal id and a path string is left out. Read once per
+        ProcFS (the file may hold a large hierarchy; ``ss -e`` asks twice)."""
+        if not self._cgroup_paths_read:
+            self._cgroup_paths = self._read_cgroup_paths()
+            self._cgroup_paths_read = True
+        return self._cgroup_paths
+
+    def _read_cgroup_paths(self) -> Optional[Dict[int, str]]:
         if not self.has_sock_diag():
             return None
         path = self.path(SOCK_DIAG_DIR, CGROUP_PATHS)

@@ -21,7 +21,7 @@ import contextlib
 import gc
 import os
 import time
-from typing import Dict, Iterable, Iterator, List, Literal, Optional, Set, Tuple, Union
+from typing import Callable, Dict, Iterable, Iterator, List, Literal, Optional, Set, Tuple, Union
 
 from . import __version__
 
@@ -115,6 +115,15 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
+def collected(read: Callable[[], Snapshot], options: Options) -> Tuple[Snapshot, List[Family]]:
+    """One collection: ``read()`` (a :func:`snapshot`) and the families built from it, the
+    garbage collector paused throughout; what ``collect()``, ``procnet exporter`` and the
+    prometheus_client adapter each do (the command also prints the snapshot's errors)."""
+    with paused_gc():
+        snap = read()
+        return snap, build(snap, options)
+
+
 def collect(
     *,
     root: Union[str, "os.PathLike[str]"] = DEFAULT_ROOT,
@@ -126,8 +135,7 @@ def collect(
 ) -> List[Family]:
     """The metric families of one collection (see :mod:`procnet._metrics`)."""
     options = _options(max_series, outbound_ports, udp_include_ephemeral, unix_listeners)
-    with paused_gc():
-        return build(snapshot(root, netns), options)
+    return collected(lambda: snapshot(root, netns), options)[1]
 
 
 def exposition(

@@ -114,8 +114,8 @@ class ProcnetCollector(Collector):  # type: ignore[misc, unused-ignore]
 
     def collect(self) -> List[Metric]:
         """Read afresh; the families that have series (as ``procnet exporter`` writes them)."""
-        with self._lock, exporter.paused_gc():
-            families = build(self._snapshot(), self.options)
+        with self._lock:
+            families = exporter.collected(self._snapshot, self.options)[1]
         return [_to_metric(family) for family in families if family.rows]
 
     def describe(self) -> List[Metric]:

@@ -153,11 +153,9 @@ class Collector:
 
         s = self.settings
         options = _metrics.Options(s.max_series, s.outbound_ports, s.udp_include_ephemeral, s.unix_listeners)
-        with exporter.paused_gc():
-            snap = exporter.snapshot(s.root, s.netns)
-            families = _metrics.build(snap, options)
+        snap, families = exporter.collected(lambda: exporter.snapshot(s.root, s.netns), options)
         for line in snap.errors:
-            self.err.write(message(PROG, escape_text(line)))
+            self.err.write(message(PROG, line))
         return _metrics.render(families)
 
     def enter(self) -> bool:
@@ -290,9 +288,7 @@ def serve(s: Settings, err: IO[str]) -> int:
     try:
         server = _bind(host, port, _handler(collector))
     except (OSError, UnicodeError) as exc:
-        err.write(message(PROG, "cannot listen on %s:%d: %s" % (escape_text(host), port,
-                                                                   escape_text(getattr(exc, "strerror", None)
-                                                                               or str(exc)))))
+        err.write(message(PROG, "cannot listen on %s:%d: %s" % (host, port, getattr(exc, "strerror", None) or exc)))
         return 1
     stopping = threading.Event()
 
@@ -314,14 +310,14 @@ def _write_once(collector: Collector, path: str) -> bool:
     try:
         text = collector.text()
     except Exception as exc:
-        collector.err.write(message(PROG, "collection failed: %s" % escape_text("%s: %s" % (type(exc).__name__, exc))))
+        collector.err.write(message(PROG, "collection failed: %s: %s" % (type(exc).__name__, exc)))
         return False
     try:
         from .._bundle import replace_file
 
         replace_file(path, text.encode("utf-8"))
     except OSError as exc:
-        collector.err.write(message(PROG, "cannot write %s: %s" % (escape_text(path), escape_text(exc.strerror or str(exc)))))
+        collector.err.write(message(PROG, "cannot write %s: %s" % (path, exc.strerror or exc)))
         return False
     return True
 
@@ -344,7 +340,7 @@ def run(argv: Sequence[str], out: IO[str], err: IO[str]) -> int:
     try:
         s = settings(argv)
     except UsageError as exc:
-        err.write(message(PROG, escape_text(str(exc))))
+        err.write(message(PROG, str(exc)))
         err.write("usage: procnet exporter (--listen HOST:PORT | --textfile PATH.prom [--every SECONDS]) "
                   "[--netns host|all] [--root DIR] [--max-series N] [--outbound-ports LIST] "
                   "[--udp-include-ephemeral] [--unix-listeners]\n")
